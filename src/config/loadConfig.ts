@@ -1,0 +1,73 @@
+import { readFileSync } from 'node:fs';
+import { ConfigError } from '../errors.js';
+import { OPTIONS, type Config } from './options.js';
+
+export type Env = Record<string, string | undefined>;
+
+/**
+ * Reads `--config FILE` (a JSON object keyed by the same variable names), then
+ * the environment on top of it, and validates every option. Throws a
+ * ConfigError naming the first bad field; the CLI turns it into one line and
+ * exit status 2.
+ */
+export function loadConfig(env: Env, configFile?: string): Config {
+  const merged: Env = { ...readConfigFile(configFile), ...pickDefined(env) };
+  const out: Partial<Record<keyof Config, unknown>> = {};
+  for (const spec of OPTIONS) {
+    const raw = merged[spec.env];
+    if (raw === undefined || raw === '') {
+      if (!spec.defaultValue) {
+        throw new ConfigError(spec.env, `${spec.env} is required: ${spec.doc} Set it in the environment or in --config FILE.`);
+      }
+      out[spec.key] = spec.defaultValue();
+    } else {
+      out[spec.key] = spec.parse(raw, spec.env);
+    }
+  }
+  const config = out as Config;
+  config.logLevel = config.logLevel.toLowerCase();
+  if (config.initialPosition === 'AT_TIMESTAMP' && config.initialTimestampMs === undefined) {
+    throw new ConfigError(
+      'KL_INITIAL_TIMESTAMP',
+      'KL_INITIAL_TIMESTAMP is required when KL_INITIAL_POSITION=AT_TIMESTAMP: set an ISO-8601 time such as 2026-01-31T12:00:00Z',
+    );
+  }
+  return config;
+}
+
+function pickDefined(env: Env): Env {
+  const out: Env = {};
+  for (const [k, v] of Object.entries(env)) if (v !== undefined) out[k] = v;
+  return out;
+}
+
+function readConfigFile(path: string | undefined): Env {
+  if (!path) return {};
+  let text: string;
+  try {
+    text = readFileSync(path, 'utf8');
+  } catch (err) {
+    throw new ConfigError('--config', `--config ${path} cannot be read (${(err as NodeJS.ErrnoException).code ?? 'error'}): give the path of a JSON file`);
+  }
+  let parsed: unknown;
+  try {
+    parsed = JSON.parse(text);
+  } catch {
+    throw new ConfigError('--config', `--config ${path} is not valid JSON: expected an object such as {"KL_STREAM_NAME": "clicks"}`);
+  }
+  if (typeof parsed !== 'object' || parsed === null || Array.isArray(parsed)) {
+    throw new ConfigError('--config', `--config ${path} must hold a JSON object such as {"KL_STREAM_NAME": "clicks"}`);
+  }
+  const known = new Set(OPTIONS.map((o) => o.env));
+  const out: Env = {};
+  for (const [k, v] of Object.entries(parsed)) {
+    if (!known.has(k)) {
+      throw new ConfigError(k, `--config ${path}: unknown setting ${k}; known settings are ${[...known].join(', ')}`);
+    }
+    if (typeof v !== 'string' && typeof v !== 'number' && typeof v !== 'boolean') {
+      throw new ConfigError(k, `--config ${path}: ${k} must be a string, number or boolean`);
+    }
+    out[k] = String(v);
+  }
+  return out;
+}

@@ -1,0 +1,132 @@
+/**
+ * Every setting of the service: its environment variable (the contract with
+ * the ECS task definition), its default, its unit and a doc line. The README's
+ * configuration table is checked against this list by a test.
+ */
+import { ConfigError } from '../errors.js';
+
+export type InitialPosition = 'TRIM_HORIZON' | 'LATEST' | 'AT_TIMESTAMP';
+
+export interface Config {
+  /** Kinesis stream to consume. */
+  streamName: string;
+  /** Application name: names the DynamoDB lease table, like a KCL application name. */
+  appName: string;
+  /** S3 bucket of the lake (raw/, cleansed/ and dlq/ prefixes). */
+  bucket: string;
+  /** SQS queue URL of the dead-letter queue. */
+  dlqUrl: string;
+  initialPosition: InitialPosition;
+  /** Epoch ms; only with AT_TIMESTAMP. */
+  initialTimestampMs: number | undefined;
+  flushIntervalMs: number;
+  flushMaxRecords: number;
+  flushMaxBytes: number;
+  shutdownTimeoutMs: number;
+  metricsPort: number;
+  s3ForcePathStyle: boolean;
+  idleWaitMs: number;
+  maxRecordsPerCall: number;
+  idleCloseGraceMs: number;
+  shardSyncIntervalMs: number;
+  failoverMs: number;
+  workerId: string | undefined;
+  logLevel: string;
+}
+
+type Parser<T> = (raw: string, env: string) => T;
+
+export interface OptionSpec<K extends keyof Config = keyof Config> {
+  env: string;
+  key: K;
+  doc: string;
+  /** Shown in the README; undefined means required. */
+  defaultText: string | undefined;
+  parse: Parser<Config[K]>;
+  defaultValue: (() => Config[K]) | undefined;
+}
+
+function fail(env: string, raw: string, expected: string): never {
+  throw new ConfigError(env, `${env}=${JSON.stringify(raw)} is invalid: expected ${expected}`);
+}
+
+export function integer(min: number, max: number, unit: string): Parser<number> {
+  return (raw, env) => {
+    const trimmed = raw.trim();
+    if (!/^-?\d+$/.test(trimmed)) fail(env, raw, `a whole number of ${unit} between ${min} and ${max}`);
+    const n = Number(trimmed);
+    if (!Number.isSafeInteger(n) || n < min || n > max) fail(env, raw, `a whole number of ${unit} between ${min} and ${max}`);
+    return n;
+  };
+}
+
+export function nonEmpty(what: string, pattern?: RegExp): Parser<string> {
+  return (raw, env) => {
+    const v = raw.trim();
+    if (v === '' || (pattern && !pattern.test(v))) fail(env, raw, what);
+    return v;
+  };
+}
+
+export function boolean(): Parser<boolean> {
+  return (raw, env) => {
+    const v = raw.trim().toLowerCase();
+    if (v === 'true' || v === '1' || v === 'yes') return true;
+    if (v === 'false' || v === '0' || v === 'no' || v === '') return false;
+    return fail(env, raw, 'true or false');
+  };
+}
+
+export function oneOf<T extends string>(values: readonly T[]): Parser<T> {
+  return (raw, env) => {
+    const v = raw.trim().toUpperCase();
+    if (!(values as readonly string[]).includes(v)) fail(env, raw, `one of ${values.join(', ')}`);
+    return v as T;
+  };
+}
+
+export function isoTimestamp(): Parser<number | undefined> {
+  return (raw, env) => {
+    const v = raw.trim();
+    const ms = /^\d{4}-\d{2}-\d{2}T/.test(v) ? Date.parse(v) : NaN;
+    if (Number.isNaN(ms)) fail(env, raw, 'an ISO-8601 timestamp such as 2026-01-31T12:00:00Z');
+    return ms;
+  };
+}
+
+function opt<K extends keyof Config>(
+  env: string,
+  key: K,
+  doc: string,
+  parse: Parser<Config[K]>,
+  def?: { text: string; value: () => Config[K] },
+): OptionSpec<K> {
+  return { env, key, doc, parse, defaultText: def?.text, defaultValue: def?.value };
+}
+
+const MiB = 1024 * 1024;
+const STREAM_NAME = /^[a-zA-Z0-9_.-]{1,128}$/;
+const TABLE_NAME = /^[a-zA-Z0-9_.-]{3,255}$/;
+const BUCKET_NAME = /^[a-z0-9][a-z0-9.-]{1,61}[a-z0-9]$/;
+
+export const OPTIONS: readonly OptionSpec[] = [
+  opt('KL_STREAM_NAME', 'streamName', 'Kinesis data stream to consume.', nonEmpty('a Kinesis stream name (1-128 of a-z A-Z 0-9 _ . -)', STREAM_NAME)),
+  opt('KL_APP_NAME', 'appName', 'Application name; names the DynamoDB lease table, like a KCL application name.', nonEmpty('a DynamoDB table name (3-255 of a-z A-Z 0-9 _ . -)', TABLE_NAME), { text: 'kinesis-lake', value: () => 'kinesis-lake' }),
+  opt('KL_BUCKET', 'bucket', 'S3 bucket of the lake (raw/, cleansed/ and dlq/ prefixes).', nonEmpty('an S3 bucket name (3-63 of a-z 0-9 . -)', BUCKET_NAME)),
+  opt('KL_DLQ_URL', 'dlqUrl', 'URL of the SQS dead-letter queue for records that fail processing.', nonEmpty('an SQS queue URL such as https://sqs.eu-west-1.amazonaws.com/123456789012/kinesis-lake-dlq', /^https?:\/\/\S+\/\S+$/)),
+  opt('KL_INITIAL_POSITION', 'initialPosition', 'Where to start a shard that has no checkpoint yet.', oneOf(['TRIM_HORIZON', 'LATEST', 'AT_TIMESTAMP'] as const), { text: 'TRIM_HORIZON', value: () => 'TRIM_HORIZON' }),
+  opt('KL_INITIAL_TIMESTAMP', 'initialTimestampMs', 'ISO-8601 start time; required with KL_INITIAL_POSITION=AT_TIMESTAMP.', isoTimestamp(), { text: '(none)', value: () => undefined }),
+  opt('KL_FLUSH_INTERVAL_MS', 'flushIntervalMs', 'Raw-zone flush window, aligned to the epoch, on record arrival time.', integer(1000, 3_600_000, 'milliseconds'), { text: '60000', value: () => 60_000 }),
+  opt('KL_FLUSH_MAX_RECORDS', 'flushMaxRecords', 'A raw file closes when it holds this many records.', integer(1, 10_000_000, 'records'), { text: '100000', value: () => 100_000 }),
+  opt('KL_FLUSH_MAX_BYTES', 'flushMaxBytes', 'A raw file closes when its uncompressed lines reach this many bytes.', integer(64 * 1024, 1024 * MiB, 'bytes'), { text: '67108864', value: () => 64 * MiB }),
+  opt('KL_SHUTDOWN_TIMEOUT_MS', 'shutdownTimeoutMs', 'Longest a SIGTERM/SIGINT shutdown may take (flush, checkpoint, release).', integer(1000, 600_000, 'milliseconds'), { text: '25000', value: () => 25_000 }),
+  opt('KL_METRICS_PORT', 'metricsPort', 'Port of /metrics, /healthz and /readyz (0 disables the server).', integer(0, 65535, 'a TCP port'), { text: '9464', value: () => 9464 }),
+  opt('KL_S3_FORCE_PATH_STYLE', 's3ForcePathStyle', 'Use path-style S3 addressing (local S3 emulators need it).', boolean(), { text: 'false', value: () => false }),
+  opt('KL_IDLE_WAIT_MS', 'idleWaitMs', 'Wait after a GetRecords call that returned nothing.', integer(200, 60_000, 'milliseconds'), { text: '1000', value: () => 1000 }),
+  opt('KL_MAX_RECORDS_PER_CALL', 'maxRecordsPerCall', 'Limit of one GetRecords call.', integer(1, 10_000, 'records'), { text: '10000', value: () => 10_000 }),
+  opt('KL_IDLE_CLOSE_GRACE_MS', 'idleCloseGraceMs', 'A caught-up shard closes its open window this long after the window ended.', integer(0, 600_000, 'milliseconds'), { text: '2000', value: () => 2000 }),
+  opt('KL_SHARD_SYNC_INTERVAL_MS', 'shardSyncIntervalMs', 'How often the shard list is read to find new shards.', integer(1000, 3_600_000, 'milliseconds'), { text: '30000', value: () => 30_000 }),
+  opt('KL_FAILOVER_MS', 'failoverMs', 'A lease whose counter has not moved for this long is expired; renewal runs every third of it.', integer(1000, 600_000, 'milliseconds'), { text: '10000', value: () => 10_000 }),
+  opt('KL_WORKER_ID', 'workerId', 'Identity of this worker in the lease table.', nonEmpty('a non-empty worker id'), { text: 'ECS task ARN, else host name + pid', value: () => undefined }),
+  opt('LOG_LEVEL', 'logLevel', 'pino log level.', oneOf(['FATAL', 'ERROR', 'WARN', 'INFO', 'DEBUG', 'TRACE', 'SILENT'] as const) as unknown as Parser<string>, { text: 'info', value: () => 'INFO' }),
+] as unknown as readonly OptionSpec[];

@@ -1,0 +1,65 @@
+import { describe, expect, it } from 'vitest';
+import { loadConfig } from '../../src/config/loadConfig.js';
+import { ConfigError } from '../../src/errors.js';
+
+const base = { KL_STREAM_NAME: 'clicks', KL_BUCKET: 'lake-bucket', KL_DLQ_URL: 'http://127.0.0.1:4566/000000000000/dlq' };
+
+function errorOf(env: Record<string, string>): ConfigError {
+  try {
+    loadConfig(env);
+  } catch (err) {
+    if (err instanceof ConfigError) return err;
+    throw err;
+  }
+  throw new Error('expected a ConfigError');
+}
+
+describe('loadConfig', () => {
+  it('applies defaults to a minimal environment', () => {
+    const c = loadConfig(base);
+    expect(c.streamName).toBe('clicks');
+    expect(c.appName).toBe('kinesis-lake');
+    expect(c.flushIntervalMs).toBe(60_000);
+    expect(c.shutdownTimeoutMs).toBe(25_000);
+    expect(c.initialPosition).toBe('TRIM_HORIZON');
+    expect(c.logLevel).toBe('info');
+  });
+
+  it('names a missing KL_STREAM_NAME', () => {
+    const { KL_STREAM_NAME: _omit, ...rest } = base;
+    const e = errorOf(rest);
+    expect(e.field).toBe('KL_STREAM_NAME');
+    expect(e.message).toMatch(/^KL_STREAM_NAME is required/);
+  });
+
+  it('names a non-numeric KL_FLUSH_INTERVAL_MS with its value and what is expected', () => {
+    const e = errorOf({ ...base, KL_FLUSH_INTERVAL_MS: 'soon' });
+    expect(e.field).toBe('KL_FLUSH_INTERVAL_MS');
+    expect(e.message).toBe('KL_FLUSH_INTERVAL_MS="soon" is invalid: expected a whole number of milliseconds between 1000 and 3600000');
+  });
+
+  it('rejects an out-of-range number', () => {
+    expect(errorOf({ ...base, KL_FLUSH_MAX_RECORDS: '0' }).field).toBe('KL_FLUSH_MAX_RECORDS');
+  });
+
+  it('rejects an unknown initial position', () => {
+    const e = errorOf({ ...base, KL_INITIAL_POSITION: 'EARLIEST' });
+    expect(e.message).toContain('one of TRIM_HORIZON, LATEST, AT_TIMESTAMP');
+  });
+
+  it('requires KL_INITIAL_TIMESTAMP with AT_TIMESTAMP and parses it', () => {
+    expect(errorOf({ ...base, KL_INITIAL_POSITION: 'AT_TIMESTAMP' }).field).toBe('KL_INITIAL_TIMESTAMP');
+    expect(errorOf({ ...base, KL_INITIAL_POSITION: 'AT_TIMESTAMP', KL_INITIAL_TIMESTAMP: 'yesterday' }).field).toBe('KL_INITIAL_TIMESTAMP');
+    const c = loadConfig({ ...base, KL_INITIAL_POSITION: 'at_timestamp', KL_INITIAL_TIMESTAMP: '2026-01-31T12:00:00Z' });
+    expect(c.initialTimestampMs).toBe(Date.UTC(2026, 0, 31, 12));
+  });
+
+  it('rejects a malformed bucket name and boolean', () => {
+    expect(errorOf({ ...base, KL_BUCKET: 'Not_A_Bucket' }).field).toBe('KL_BUCKET');
+    expect(errorOf({ ...base, KL_S3_FORCE_PATH_STYLE: 'maybe' }).message).toContain('true or false');
+  });
+
+  it('rejects a DLQ URL that is not a URL', () => {
+    expect(errorOf({ ...base, KL_DLQ_URL: 'dlq' }).field).toBe('KL_DLQ_URL');
+  });
+});
