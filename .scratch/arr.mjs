@@ -1,0 +1,15 @@
+import { startLocalAws } from '/work/main/dist/local/localAws.js';
+const stack = await startLocalAws({ logDir: '/tmp/dbg-logs' });
+Object.assign(process.env, stack.env);
+const { KinesisClient, PutRecordCommand, GetShardIteratorCommand, GetRecordsCommand } = await import('@aws-sdk/client-kinesis');
+const { NodeHttpHandler } = await import('@smithy/node-http-handler');
+const prov = await import('/work/main/dist/local/provision.js');
+const k = new KinesisClient({ requestHandler: new NodeHttpHandler() });
+await prov.createStream(k, 'dbg', 1);
+await k.send(new PutRecordCommand({ StreamName: 'dbg', PartitionKey: 'a', Data: Buffer.from('{}') }));
+const it = await k.send(new GetShardIteratorCommand({ StreamName: 'dbg', ShardId: 'shardId-000000000000', ShardIteratorType: 'TRIM_HORIZON' }));
+let r = await k.send(new GetRecordsCommand({ ShardIterator: it.ShardIterator }));
+console.log(Date.now(), r.Records.map(x => x.ApproximateArrivalTimestamp?.getTime()), r.MillisBehindLatest);
+r = await k.send(new GetRecordsCommand({ ShardIterator: r.NextShardIterator }));
+console.log(r.Records.length, r.MillisBehindLatest, !!r.NextShardIterator);
+await stack.stop();

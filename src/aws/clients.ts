@@ -1,0 +1,59 @@
+/**
+ * Builds the AWS SDK clients. Endpoints, region and credentials come from the
+ * SDK's own variables and provider chain (AWS_ENDPOINT_URL_KINESIS,
+ * AWS_REGION, ...). Every client uses the HTTP/1.1 handler: the Kinesis
+ * client's default HTTP/2 handler fails against http:// emulators, and keep-
+ * alive agents with a socket cap keep connection churn low under load.
+ */
+import { Agent as HttpAgent } from 'node:http';
+import { Agent as HttpsAgent } from 'node:https';
+import { KinesisClient } from '@aws-sdk/client-kinesis';
+import { DynamoDBClient } from '@aws-sdk/client-dynamodb';
+import { S3Client } from '@aws-sdk/client-s3';
+import { SQSClient } from '@aws-sdk/client-sqs';
+import { NodeHttpHandler } from '@smithy/node-http-handler';
+
+export interface AwsClients {
+  kinesis: KinesisClient;
+  dynamodb: DynamoDBClient;
+  s3: S3Client;
+  sqs: SQSClient;
+  destroy(): void;
+}
+
+export interface ClientOptions {
+  s3ForcePathStyle: boolean;
+  /** Socket cap per client. */
+  maxSockets?: number;
+}
+
+function handler(maxSockets: number, requestTimeoutMs: number): NodeHttpHandler {
+  return new NodeHttpHandler({
+    httpAgent: new HttpAgent({ keepAlive: true, maxSockets }),
+    httpsAgent: new HttpsAgent({ keepAlive: true, maxSockets }),
+    connectionTimeout: 5_000,
+    requestTimeout: requestTimeoutMs,
+  });
+}
+
+export function createAwsClients(options: ClientOptions): AwsClients {
+  const maxSockets = options.maxSockets ?? 64;
+  // The SDK's own retries stay on (standard mode, 3 attempts); our loops add
+  // jittered backoff on top for throttling and outages that last longer.
+  const kinesis = new KinesisClient({ requestHandler: handler(maxSockets, 30_000), maxAttempts: 3 });
+  const dynamodb = new DynamoDBClient({ requestHandler: handler(maxSockets, 10_000), maxAttempts: 3 });
+  const s3 = new S3Client({ requestHandler: handler(maxSockets, 120_000), forcePathStyle: options.s3ForcePathStyle, maxAttempts: 3 });
+  const sqs = new SQSClient({ requestHandler: handler(maxSockets, 30_000), maxAttempts: 3 });
+  return {
+    kinesis,
+    dynamodb,
+    s3,
+    sqs,
+    destroy() {
+      kinesis.destroy();
+      dynamodb.destroy();
+      s3.destroy();
+      sqs.destroy();
+    },
+  };
+}

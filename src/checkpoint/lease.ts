@@ -1,0 +1,49 @@
+/**
+ * A lease as stored in the KCL-compatible lease table: one item per shard,
+ * with the KCL's attribute names and checkpoint sentinels, so a team can
+ * point kinesis-lake at an existing KCL application's table.
+ */
+import type { ShardPosition } from '../consumer/records.js';
+
+export const SENTINEL = {
+  TRIM_HORIZON: 'TRIM_HORIZON',
+  LATEST: 'LATEST',
+  AT_TIMESTAMP: 'AT_TIMESTAMP',
+  SHARD_END: 'SHARD_END',
+} as const;
+
+export interface Lease {
+  /** Hash key: the shard id. */
+  leaseKey: string;
+  leaseOwner: string | undefined;
+  leaseCounter: number;
+  /** A sequence number or one of the SENTINEL values. */
+  checkpoint: string;
+  checkpointSubSequenceNumber: number;
+  /** A forced cut that was announced but not yet made durable (section 3 of the exactly-once notes). */
+  pendingCheckpoint: string | undefined;
+  pendingCheckpointSubSequenceNumber: number | undefined;
+  ownerSwitchesSinceCheckpoint: number;
+  parentShardIds: string[];
+  childShardIds: string[];
+  startingHashKey: string | undefined;
+  endingHashKey: string | undefined;
+}
+
+export function isSentinel(checkpoint: string): boolean {
+  return checkpoint === SENTINEL.TRIM_HORIZON || checkpoint === SENTINEL.LATEST || checkpoint === SENTINEL.AT_TIMESTAMP || checkpoint === SENTINEL.SHARD_END;
+}
+
+/** The checkpoint as a shard position, or undefined for a sentinel. */
+export function checkpointPosition(lease: Pick<Lease, 'checkpoint' | 'checkpointSubSequenceNumber'>): ShardPosition | undefined {
+  if (isSentinel(lease.checkpoint)) return undefined;
+  return {
+    sequenceNumber: lease.checkpoint,
+    subSequenceNumber: lease.checkpointSubSequenceNumber > 0 ? lease.checkpointSubSequenceNumber : undefined,
+  };
+}
+
+export function pendingPosition(lease: Lease): ShardPosition | undefined {
+  if (lease.pendingCheckpoint === undefined || isSentinel(lease.pendingCheckpoint)) return undefined;
+  return { sequenceNumber: lease.pendingCheckpoint, subSequenceNumber: lease.pendingCheckpointSubSequenceNumber };
+}

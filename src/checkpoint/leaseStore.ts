@@ -1,0 +1,270 @@
+/**
+ * The lease/checkpoint store: every write that matters to correctness is
+ * conditional on the lease counter (and owner), so a worker that lost its
+ * lease cannot write a checkpoint (invariant 5).
+ */
+import {
+  ConditionalCheckFailedException,
+  CreateTableCommand,
+  DeleteItemCommand,
+  DescribeTableCommand,
+  GetItemCommand,
+  PutItemCommand,
+  ScanCommand,
+  UpdateItemCommand,
+  type AttributeValue,
+  type DynamoDBClient,
+} from '@aws-sdk/client-dynamodb';
+import { LeaseLostError, MissingResourceError } from '../errors.js';
+import type { ShardPosition } from '../consumer/records.js';
+import type { Lease } from './lease.js';
+
+export interface LeaseStore {
+  readonly tableName: string;
+  /** Creates the table (on-demand) when missing and waits until it is active. */
+  ensureTable(): Promise<void>;
+  listLeases(): Promise<Lease[]>;
+  getLease(leaseKey: string): Promise<Lease | undefined>;
+  /** Creates a lease unless one exists; true when this call created it. */
+  createLeaseIfNotExists(lease: Lease): Promise<boolean>;
+  /** Takes a lease observed with `observed.leaseCounter`; fails (false) when it moved. */
+  takeLease(observed: Lease, owner: string): Promise<Lease | undefined>;
+  /** Renews a held lease; throws LeaseLostError when the counter or owner moved. */
+  renewLease(held: Lease, owner: string): Promise<Lease>;
+  /** Records an intended forced cut before the files it ends are written. */
+  prepareCheckpoint(held: Lease, owner: string, pending: ShardPosition): Promise<Lease>;
+  /** Moves the checkpoint and clears any pending one; fenced like renewLease. */
+  checkpoint(held: Lease, owner: string, checkpoint: string, subSequenceNumber: number): Promise<Lease>;
+  /** Gives the lease up so that another worker takes it at once. */
+  releaseLease(held: Lease, owner: string): Promise<void>;
+  /** Records children discovered at a parent's end (best effort, not fenced). */
+  setChildShardIds(leaseKey: string, childShardIds: string[]): Promise<void>;
+  deleteLease(leaseKey: string): Promise<void>;
+}
+
+function s(v: string): AttributeValue {
+  return { S: v };
+}
+function n(v: number): AttributeValue {
+  return { N: String(v) };
+}
+
+export function leaseFromItem(item: Record<string, AttributeValue>): Lease {
+  return {
+    leaseKey: item.leaseKey?.S ?? '',
+    leaseOwner: item.leaseOwner?.S,
+    leaseCounter: Number(item.leaseCounter?.N ?? '0'),
+    checkpoint: item.checkpoint?.S ?? 'TRIM_HORIZON',
+    checkpointSubSequenceNumber: Number(item.checkpointSubSequenceNumber?.N ?? '0'),
+    pendingCheckpoint: item.pendingCheckpoint?.S,
+    pendingCheckpointSubSequenceNumber:
+      item.pendingCheckpointSubSequenceNumber?.N !== undefined ? Number(item.pendingCheckpointSubSequenceNumber.N) : undefined,
+    ownerSwitchesSinceCheckpoint: Number(item.ownerSwitchesSinceCheckpoint?.N ?? '0'),
+    parentShardIds: item.parentShardId?.SS ?? [],
+    childShardIds: item.childShardIds?.SS ?? [],
+    startingHashKey: item.startingHashKey?.S,
+    endingHashKey: item.endingHashKey?.S,
+  };
+}
+
+export function leaseToItem(lease: Lease): Record<string, AttributeValue> {
+  const item: Record<string, AttributeValue> = {
+    leaseKey: s(lease.leaseKey),
+    leaseCounter: n(lease.leaseCounter),
+    checkpoint: s(lease.checkpoint),
+    checkpointSubSequenceNumber: n(lease.checkpointSubSequenceNumber),
+    ownerSwitchesSinceCheckpoint: n(lease.ownerSwitchesSinceCheckpoint),
+  };
+  if (lease.leaseOwner) item.leaseOwner = s(lease.leaseOwner);
+  if (lease.pendingCheckpoint) item.pendingCheckpoint = s(lease.pendingCheckpoint);
+  if (lease.pendingCheckpointSubSequenceNumber !== undefined) item.pendingCheckpointSubSequenceNumber = n(lease.pendingCheckpointSubSequenceNumber);
+  if (lease.parentShardIds.length > 0) item.parentShardId = { SS: lease.parentShardIds };
+  if (lease.childShardIds.length > 0) item.childShardIds = { SS: lease.childShardIds };
+  if (lease.startingHashKey) item.startingHashKey = s(lease.startingHashKey);
+  if (lease.endingHashKey) item.endingHashKey = s(lease.endingHashKey);
+  return item;
+}
+
+function isConditionFailure(err: unknown): boolean {
+  return err instanceof ConditionalCheckFailedException || (err as { name?: string }).name === 'ConditionalCheckFailedException';
+}
+
+export class DynamoLeaseStore implements LeaseStore {
+  constructor(
+    private readonly client: DynamoDBClient,
+    readonly tableName: string,
+  ) {}
+
+  async ensureTable(): Promise<void> {
+    if (!(await this.tableStatus())) {
+      try {
+        await this.client.send(
+          new CreateTableCommand({
+            TableName: this.tableName,
+            AttributeDefinitions: [{ AttributeName: 'leaseKey', AttributeType: 'S' }],
+            KeySchema: [{ AttributeName: 'leaseKey', KeyType: 'HASH' }],
+            BillingMode: 'PAY_PER_REQUEST',
+          }),
+        );
+      } catch (err) {
+        if ((err as { name?: string }).name !== 'ResourceInUseException') throw err;
+      }
+    }
+    for (let i = 0; i < 600; i++) {
+      if ((await this.tableStatus()) === 'ACTIVE') return;
+      await new Promise((r) => setTimeout(r, 100));
+    }
+    throw new MissingResourceError(`lease table ${this.tableName} did not become ACTIVE`);
+  }
+
+  private async tableStatus(): Promise<string | undefined> {
+    try {
+      const out = await this.client.send(new DescribeTableCommand({ TableName: this.tableName }));
+      return out.Table?.TableStatus ?? 'UNKNOWN';
+    } catch (err) {
+      if ((err as { name?: string }).name === 'ResourceNotFoundException') return undefined;
+      throw err;
+    }
+  }
+
+  async listLeases(): Promise<Lease[]> {
+    const leases: Lease[] = [];
+    let start: Record<string, AttributeValue> | undefined;
+    do {
+      const out = await this.client.send(new ScanCommand({ TableName: this.tableName, ExclusiveStartKey: start, ConsistentRead: true }));
+      for (const item of out.Items ?? []) leases.push(leaseFromItem(item));
+      start = out.LastEvaluatedKey;
+    } while (start);
+    return leases;
+  }
+
+  async getLease(leaseKey: string): Promise<Lease | undefined> {
+    const out = await this.client.send(new GetItemCommand({ TableName: this.tableName, Key: { leaseKey: s(leaseKey) }, ConsistentRead: true }));
+    return out.Item ? leaseFromItem(out.Item) : undefined;
+  }
+
+  async createLeaseIfNotExists(lease: Lease): Promise<boolean> {
+    try {
+      await this.client.send(
+        new PutItemCommand({ TableName: this.tableName, Item: leaseToItem(lease), ConditionExpression: 'attribute_not_exists(leaseKey)' }),
+      );
+      return true;
+    } catch (err) {
+      if (isConditionFailure(err)) return false;
+      throw err;
+    }
+  }
+
+  async takeLease(observed: Lease, owner: string): Promise<Lease | undefined> {
+    const switching = observed.leaseOwner !== owner;
+    try {
+      await this.client.send(
+        new UpdateItemCommand({
+          TableName: this.tableName,
+          Key: { leaseKey: s(observed.leaseKey) },
+          UpdateExpression: switching
+            ? 'SET leaseOwner = :owner, leaseCounter = :next ADD ownerSwitchesSinceCheckpoint :one'
+            : 'SET leaseOwner = :owner, leaseCounter = :next',
+          ConditionExpression: 'leaseCounter = :counter',
+          ExpressionAttributeValues: {
+            ':owner': s(owner),
+            ':next': n(observed.leaseCounter + 1),
+            ':counter': n(observed.leaseCounter),
+            ...(switching ? { ':one': n(1) } : {}),
+          },
+        }),
+      );
+    } catch (err) {
+      if (isConditionFailure(err)) return undefined;
+      throw err;
+    }
+    return {
+      ...observed,
+      leaseOwner: owner,
+      leaseCounter: observed.leaseCounter + 1,
+      ownerSwitchesSinceCheckpoint: observed.ownerSwitchesSinceCheckpoint + (switching ? 1 : 0),
+    };
+  }
+
+  private async fencedUpdate(
+    held: Lease,
+    owner: string,
+    update: string,
+    values: Record<string, AttributeValue>,
+  ): Promise<void> {
+    try {
+      await this.client.send(
+        new UpdateItemCommand({
+          TableName: this.tableName,
+          Key: { leaseKey: s(held.leaseKey) },
+          UpdateExpression: update,
+          ConditionExpression: 'leaseCounter = :counter AND leaseOwner = :owner',
+          ExpressionAttributeValues: { ':counter': n(held.leaseCounter), ':owner': s(owner), ...values },
+        }),
+      );
+    } catch (err) {
+      if (isConditionFailure(err)) throw new LeaseLostError(held.leaseKey, err);
+      throw err;
+    }
+  }
+
+  async renewLease(held: Lease, owner: string): Promise<Lease> {
+    await this.fencedUpdate(held, owner, 'SET leaseCounter = :next', { ':next': n(held.leaseCounter + 1) });
+    return { ...held, leaseCounter: held.leaseCounter + 1 };
+  }
+
+  async prepareCheckpoint(held: Lease, owner: string, pending: ShardPosition): Promise<Lease> {
+    await this.fencedUpdate(held, owner, 'SET leaseCounter = :next, pendingCheckpoint = :p, pendingCheckpointSubSequenceNumber = :ps', {
+      ':next': n(held.leaseCounter + 1),
+      ':p': s(pending.sequenceNumber),
+      ':ps': n(pending.subSequenceNumber ?? 0),
+    });
+    return {
+      ...held,
+      leaseCounter: held.leaseCounter + 1,
+      pendingCheckpoint: pending.sequenceNumber,
+      pendingCheckpointSubSequenceNumber: pending.subSequenceNumber ?? 0,
+    };
+  }
+
+  async checkpoint(held: Lease, owner: string, checkpoint: string, subSequenceNumber: number): Promise<Lease> {
+    await this.fencedUpdate(
+      held,
+      owner,
+      'SET leaseCounter = :next, checkpoint = :c, checkpointSubSequenceNumber = :cs, ownerSwitchesSinceCheckpoint = :zero REMOVE pendingCheckpoint, pendingCheckpointSubSequenceNumber',
+      { ':next': n(held.leaseCounter + 1), ':c': s(checkpoint), ':cs': n(subSequenceNumber), ':zero': n(0) },
+    );
+    return {
+      ...held,
+      leaseCounter: held.leaseCounter + 1,
+      checkpoint,
+      checkpointSubSequenceNumber: subSequenceNumber,
+      ownerSwitchesSinceCheckpoint: 0,
+      pendingCheckpoint: undefined,
+      pendingCheckpointSubSequenceNumber: undefined,
+    };
+  }
+
+  async releaseLease(held: Lease, owner: string): Promise<void> {
+    await this.fencedUpdate(held, owner, 'SET leaseCounter = :next REMOVE leaseOwner', { ':next': n(held.leaseCounter + 1) });
+  }
+
+  async setChildShardIds(leaseKey: string, childShardIds: string[]): Promise<void> {
+    if (childShardIds.length === 0) return;
+    await this.client.send(
+      new UpdateItemCommand({
+        TableName: this.tableName,
+        Key: { leaseKey: s(leaseKey) },
+        UpdateExpression: 'ADD childShardIds :c',
+        ConditionExpression: 'attribute_exists(leaseKey)',
+        ExpressionAttributeValues: { ':c': { SS: childShardIds } },
+      }),
+    ).catch((err: unknown) => {
+      if (!isConditionFailure(err)) throw err;
+    });
+  }
+
+  async deleteLease(leaseKey: string): Promise<void> {
+    await this.client.send(new DeleteItemCommand({ TableName: this.tableName, Key: { leaseKey: s(leaseKey) } }));
+  }
+}

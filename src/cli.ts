@@ -1,0 +1,123 @@
+#!/usr/bin/env node
+/**
+ * The `kinesis-lake` command. Configuration and usage mistakes exit with
+ * status 2 and one line that names the field and says how to fix it.
+ */
+import { parseArgs } from 'node:util';
+import { resolve } from 'node:path';
+import { KinesisClient } from '@aws-sdk/client-kinesis';
+import { NodeHttpHandler } from '@smithy/node-http-handler';
+import { ConfigError, EXIT_CONFIG, MissingResourceError, errorMessage } from './errors.js';
+import { UsageError, parseDurationMs, parseNumberFlag } from './cli/duration.js';
+import { runCommand } from './cli/runCommand.js';
+import { demoCommand } from './cli/demoCommand.js';
+import { localAwsCommand } from './cli/localAwsCommand.js';
+import { leasesCommand } from './cli/leasesCommand.js';
+import { produce } from './producer/producer.js';
+
+const USAGE = `usage: kinesis-lake <command> [options]
+
+commands:
+  run [--config FILE]          the service: consume KL_STREAM_NAME into the lake (what ECS starts)
+  produce --stream S [--rate N] [--count N] [--keys N] [--seed N] [--bad-ratio R] [--ground-truth FILE]
+                               put synthetic clickstream events
+  demo [--duration 60s] [--rate 200] [--shards 2] [--flush-interval 10s] [--seed N]
+                               the whole pipeline on the embedded local AWS stack
+  local-aws [--npm-only]       start the local AWS stack in the foreground and print its variables
+  leases [--app NAME]          print the lease table (KL_APP_NAME by default)
+`;
+
+async function main(argv: string[]): Promise<number> {
+  const [command, ...rest] = argv;
+  switch (command) {
+    case 'run': {
+      const { values } = parseArgs({ args: rest, options: { config: { type: 'string' } } });
+      return runCommand({ configFile: values.config });
+    }
+    case 'produce': {
+      const { values } = parseArgs({
+        args: rest,
+        options: {
+          stream: { type: 'string' },
+          rate: { type: 'string' },
+          count: { type: 'string' },
+          keys: { type: 'string' },
+          seed: { type: 'string' },
+          'bad-ratio': { type: 'string' },
+          'late-ratio': { type: 'string' },
+          'ground-truth': { type: 'string' },
+        },
+      });
+      const stream = values.stream ?? process.env.KL_STREAM_NAME;
+      if (!stream) throw new UsageError('produce needs --stream NAME (or KL_STREAM_NAME)');
+      const client = new KinesisClient({ requestHandler: new NodeHttpHandler() });
+      const abort = new AbortController();
+      process.once('SIGTERM', () => abort.abort());
+      process.once('SIGINT', () => abort.abort());
+      const result = await produce(client, {
+        streamName: stream,
+        rate: parseNumberFlag(values.rate, '--rate', 100),
+        count: parseNumberFlag(values.count, '--count', 1000, 1),
+        keys: parseNumberFlag(values.keys, '--keys', 1000, 1),
+        seed: parseNumberFlag(values.seed, '--seed', 1),
+        badRatio: parseNumberFlag(values['bad-ratio'], '--bad-ratio', 0),
+        lateRatio: parseNumberFlag(values['late-ratio'], '--late-ratio', 0.02),
+        groundTruthPath: values['ground-truth'],
+        signal: abort.signal,
+      });
+      client.destroy();
+      process.stdout.write(JSON.stringify({ produced: result.produced, valid: result.valid, bad: result.bad }) + '\n');
+      return 0;
+    }
+    case 'demo': {
+      const { values } = parseArgs({
+        args: rest,
+        options: {
+          duration: { type: 'string' },
+          rate: { type: 'string' },
+          shards: { type: 'string' },
+          'flush-interval': { type: 'string' },
+          seed: { type: 'string' },
+          'work-dir': { type: 'string' },
+        },
+      });
+      return demoCommand({
+        durationMs: parseDurationMs(values.duration ?? '60s', '--duration'),
+        rate: parseNumberFlag(values.rate, '--rate', 200, 1),
+        shards: parseNumberFlag(values.shards, '--shards', 2, 1),
+        flushIntervalMs: parseDurationMs(values['flush-interval'] ?? '10s', '--flush-interval'),
+        seed: parseNumberFlag(values.seed, '--seed', 42),
+        workDir: resolve(values['work-dir'] ?? '.local-aws/demo'),
+      });
+    }
+    case 'local-aws': {
+      const { values } = parseArgs({ args: rest, options: { 'npm-only': { type: 'boolean' }, 'log-dir': { type: 'string' } } });
+      return localAwsCommand({ logDir: resolve(values['log-dir'] ?? '.local-aws/logs'), npmOnly: values['npm-only'] ?? false });
+    }
+    case 'leases': {
+      const { values } = parseArgs({ args: rest, options: { app: { type: 'string' }, watch: { type: 'string' } } });
+      const appName = values.app ?? process.env.KL_APP_NAME ?? 'kinesis-lake';
+      return leasesCommand({ appName, watchMs: parseDurationMs(values.watch ?? '2s', '--watch') });
+    }
+    case undefined:
+    case 'help':
+    case '--help':
+    case '-h':
+      process.stdout.write(USAGE);
+      return command === undefined ? 2 : 0;
+    default:
+      throw new UsageError(`unknown command ${JSON.stringify(command)}; run kinesis-lake --help`);
+  }
+}
+
+main(process.argv.slice(2)).then(
+  (code) => process.exit(code),
+  (err: unknown) => {
+    if (err instanceof ConfigError || err instanceof MissingResourceError || err instanceof UsageError || (err as { code?: string }).code?.startsWith('ERR_PARSE_ARGS')) {
+      process.stderr.write(`kinesis-lake: ${errorMessage(err)}\n`);
+      process.exit(EXIT_CONFIG);
+    }
+    process.stderr.write(`kinesis-lake: fatal: ${err instanceof Error ? (err.stack ?? err.message) : String(err)}\n`);
+    process.exit(1);
+  },
+);

@@ -1,0 +1,106 @@
+/**
+ * Decides where files end, as a pure function of the records: a file holds
+ * one shard's consecutive Kinesis records and closes
+ *  - before a record whose arrival time falls in a later flush window
+ *    (windows of `intervalMs`, aligned to the epoch),
+ *  - after the record that makes it reach `maxRecords` or `maxBytes`
+ *    (payload bytes, counted from the file's first record),
+ *  - after the record at a forced cut announced in the lease (a cut made by
+ *    an earlier owner at shutdown, which a replay must repeat).
+ * Never the wall clock: re-reading the same records gives the same files, so
+ * a replay overwrites objects instead of duplicating them.
+ */
+import { compareSequence, type StreamRecord } from './records.js';
+
+export interface CutRules {
+  intervalMs: number;
+  maxRecords: number;
+  maxBytes: number;
+}
+
+export interface OpenFileState {
+  window: number;
+  records: number;
+  bytes: number;
+}
+
+export interface Piece {
+  records: StreamRecord[];
+  /**
+   * True when this piece's first record begins a new file: whatever file is
+   * still open ends before it (the cut may fall on a batch boundary, where
+   * no earlier piece of the same batch could carry it).
+   */
+  startsFile: boolean;
+  /** True when the file ends with this piece's last record. */
+  closesFile: boolean;
+}
+
+export class FileCutter {
+  private open: OpenFileState | undefined;
+  private forcedCutSequence: string | undefined;
+
+  constructor(private readonly rules: CutRules) {}
+
+  /** Makes the file that contains `sequenceNumber` end with it (a pending cut from the lease). */
+  forceCutAfter(sequenceNumber: string): void {
+    this.forcedCutSequence = sequenceNumber;
+  }
+
+  windowOf(arrivalMs: number): number {
+    return Math.floor(arrivalMs / this.rules.intervalMs);
+  }
+
+  /** End of the open file's window in epoch ms, or undefined when no file is open. */
+  openWindowEndMs(): number | undefined {
+    return this.open ? (this.open.window + 1) * this.rules.intervalMs : undefined;
+  }
+
+  get hasOpenFile(): boolean {
+    return this.open !== undefined;
+  }
+
+  /** Closes the open file from outside the records (idle window passed, shard end, forced cut). */
+  closeOpenFile(): void {
+    this.open = undefined;
+  }
+
+  /**
+   * Splits consecutive records into pieces. A piece never spans two files;
+   * the last piece may leave its file open for records still to come.
+   */
+  split(records: readonly StreamRecord[]): Piece[] {
+    const pieces: Piece[] = [];
+    let current: Piece | undefined;
+    const finish = (closesFile: boolean): void => {
+      if (!current) return;
+      current.closesFile = closesFile;
+      pieces.push(current);
+      current = undefined;
+    };
+    for (const record of records) {
+      const window = this.windowOf(record.arrivalMs);
+      const size = record.data.byteLength;
+      if (this.open && (window > this.open.window || this.open.bytes + size > this.rules.maxBytes)) {
+        finish(true);
+        this.open = undefined;
+      }
+      if (!this.open) {
+        this.open = { window, records: 0, bytes: 0 };
+        current = { records: [], startsFile: true, closesFile: false };
+      }
+      current ??= { records: [], startsFile: false, closesFile: false };
+      current.records.push(record);
+      this.open.records += 1;
+      this.open.bytes += size;
+      const forced = this.forcedCutSequence !== undefined && compareSequence(record.sequenceNumber, this.forcedCutSequence) >= 0;
+      if (forced) this.forcedCutSequence = undefined;
+      if (forced || this.open.records >= this.rules.maxRecords || this.open.bytes >= this.rules.maxBytes) {
+        finish(true);
+        this.open = undefined;
+      }
+    }
+    finish(false);
+    return pieces;
+  }
+}

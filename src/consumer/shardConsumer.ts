@@ -1,0 +1,452 @@
+/**
+ * Reads one shard and lands it in the lake (see shardStates.ts for the
+ * lifecycle). Two loops run side by side:
+ *  - the poller: GetRecords, paced within the shard's limits, cut into
+ *    pieces by the FileCutter and handed to the processor at once;
+ *  - the committer: takes sealed files in order, makes each durable
+ *    (LakeWriter) and only then checkpoints its last record, fenced by the
+ *    lease. "Processed" (delivered to the pipeline) and "committed"
+ *    (checkpointed) are separate positions.
+ */
+import type { Logger } from '../log.js';
+import { LeaseLostError, errorMessage, errorName, isRetriable, isThrottle } from '../errors.js';
+import type { HeldLease } from '../checkpoint/heldLease.js';
+import { SENTINEL, isSentinel, pendingPosition } from '../checkpoint/lease.js';
+import { compareSequence, type ShardPosition, type StreamRecord } from './records.js';
+import type { IteratorStart, KinesisPort, ShardInfo } from './kinesisPort.js';
+import { FileCutter, type CutRules, type Piece } from './fileCutter.js';
+import { ReadPacer } from './readPacer.js';
+import { backoffMs, sleep } from './backoff.js';
+import type { MemoryBudget } from './memoryBudget.js';
+import type { DeadLetter, PieceOutput, PieceProcessor } from './pieceProcessor.js';
+import type { LakeWriter, SealedFile, WrittenFile } from '../sinks/lakeWriter.js';
+import { canTransition, strongerReason, type ShardState, type ShutdownReason } from './shardStates.js';
+
+export interface ShardConsumerSettings {
+  streamName: string;
+  cutRules: CutRules;
+  idleWaitMs: number;
+  idleCloseGraceMs: number;
+  maxRecordsPerCall: number;
+  initialPosition: 'TRIM_HORIZON' | 'LATEST' | 'AT_TIMESTAMP';
+  initialTimestampMs: number | undefined;
+  /** Budget bytes charged per payload byte read (raw line, compressed copy, cleansed columns). */
+  budgetBytesPerPayloadByte: number;
+}
+
+/** Hooks for metrics; every one is optional. */
+export interface ShardObserver {
+  onRecordsRead?(shardId: string, records: number, bytes: number, millisBehindLatest: number | undefined): void;
+  onGetRecordsError?(shardId: string, throttled: boolean): void;
+  onFileWritten?(shardId: string, file: WrittenFile, durationMs: number): void;
+  onCheckpoint?(shardId: string, position: string): void;
+  onStateChange?(shardId: string, from: ShardState, to: ShardState): void;
+  onPieceProcessed?(shardId: string, output: PieceOutput): void;
+}
+
+export interface ShardConsumerDeps<D extends DeadLetter> {
+  shard: ShardInfo;
+  lease: HeldLease;
+  kinesis: KinesisPort;
+  processor: PieceProcessor<D>;
+  writer: LakeWriter<D>;
+  budget: MemoryBudget;
+  settings: ShardConsumerSettings;
+  logger: Logger;
+  observer?: ShardObserver;
+  now?: () => number;
+}
+
+interface OpenFile<D extends DeadLetter> {
+  file: SealedFile<D>;
+  budgetBytes: number;
+}
+
+export interface ShardOutcome {
+  reason: ShutdownReason;
+  /** Child shard ids reported by GetRecords at the shard's end (real Kinesis only). */
+  childShardIds: string[];
+}
+
+export class ShardConsumer<D extends DeadLetter = DeadLetter> {
+  private stateValue: ShardState = 'INITIALIZING';
+  private reason: ShutdownReason | undefined;
+  private readonly cutter: FileCutter;
+  private readonly pacer: ReadPacer;
+  private readonly pollAbort = new AbortController();
+  private readonly writeAbort = new AbortController();
+  private readonly log: Logger;
+  private readonly now: () => number;
+  private open: OpenFile<D> | undefined;
+  private readonly sealed: OpenFile<D>[] = [];
+  private committerWake: (() => void) | undefined;
+  private committerDone: Promise<void> | undefined;
+  private lastDelivered: string | undefined;
+  private childShardIds: string[] = [];
+  private committerError: unknown;
+  private running: Promise<ShardOutcome> | undefined;
+  millisBehindLatest: number | undefined;
+  lastCheckpoint: string | undefined;
+
+  constructor(private readonly deps: ShardConsumerDeps<D>) {
+    this.cutter = new FileCutter(deps.settings.cutRules);
+    this.now = deps.now ?? Date.now;
+    this.pacer = new ReadPacer(deps.settings.idleWaitMs, this.now);
+    this.log = deps.logger.child({ shardId: deps.shard.shardId });
+    deps.lease.onLost(() => {
+      this.reason = strongerReason(this.reason, 'LEASE_LOST');
+      this.pollAbort.abort();
+      this.writeAbort.abort();
+      this.committerWake?.();
+    });
+  }
+
+  get shardId(): string {
+    return this.deps.shard.shardId;
+  }
+
+  /** Sequence number of the last record handed to the pipeline ("processed", not yet "committed"). */
+  get lastDeliveredSequence(): string | undefined {
+    return this.lastDelivered;
+  }
+
+  get state(): ShardState {
+    return this.stateValue;
+  }
+
+  private transition(to: ShardState): void {
+    const from = this.stateValue;
+    if (from === to) return;
+    if (!canTransition(from, to)) {
+      this.log.error({ from, to }, 'illegal shard state transition');
+      throw new Error(`illegal shard state transition ${from} -> ${to}`);
+    }
+    this.stateValue = to;
+    this.deps.observer?.onStateChange?.(this.shardId, from, to);
+    this.log.debug({ from, to }, 'shard state');
+  }
+
+  /** Runs the shard until it ends, its lease is lost, or a stop is requested. Idempotent. */
+  run(): Promise<ShardOutcome> {
+    this.running ??= this.runOnce();
+    return this.running;
+  }
+
+  /**
+   * Graceful stop (shutdown or handoff): stop polling, cut the open file
+   * (announced in the lease first), write it, checkpoint. `run()` resolves
+   * when that is done.
+   */
+  requestStop(): void {
+    this.reason = strongerReason(this.reason, 'REQUESTED');
+    this.pollAbort.abort();
+  }
+
+  /** Hard stop (shutdown timeout): abandon retries; nothing more is checkpointed. */
+  abort(): void {
+    this.reason = strongerReason(this.reason, 'FAILED');
+    this.pollAbort.abort();
+    this.writeAbort.abort();
+    this.committerWake?.();
+  }
+
+  private async runOnce(): Promise<ShardOutcome> {
+    this.committerDone = this.commitLoop();
+    try {
+      const start = this.startPosition();
+      if (start === 'SHARD_END') {
+        this.transition('SHARD_ENDED');
+        this.reason = 'SHARD_END';
+      } else {
+        const ended = await this.poll(start);
+        if (ended && this.reason === undefined) {
+          this.transition('DRAINING');
+          this.sealOpen(false);
+          await this.drain();
+          if (this.lostOrFailed()) throw this.committerError ?? new LeaseLostError(this.shardId);
+          await this.deps.lease.checkpointShardEnd();
+          this.deps.observer?.onCheckpoint?.(this.shardId, SENTINEL.SHARD_END);
+          this.lastCheckpoint = SENTINEL.SHARD_END;
+          this.log.info({ children: this.childShardIds }, 'shard ended; SHARD_END checkpointed');
+          this.reason = 'SHARD_END';
+          this.transition('SHARD_ENDED');
+        } else if (!this.lostOrFailed()) {
+          this.transition('SHUTTING_DOWN');
+          await this.forceCutOpenFile();
+          await this.drain();
+        }
+      }
+    } catch (err) {
+      if (err instanceof LeaseLostError || this.deps.lease.lost) {
+        this.reason = strongerReason(this.reason, 'LEASE_LOST');
+      } else {
+        this.reason = strongerReason(this.reason, 'FAILED');
+        this.log.error({ err: errorMessage(err), errName: errorName(err) }, 'shard consumer failed');
+      }
+    }
+    if (this.lostOrFailed()) {
+      this.writeAbort.abort();
+      this.committerWake?.();
+      if (this.reason === 'LEASE_LOST') {
+        if (this.stateValue !== 'LEASE_LOST') this.transition('LEASE_LOST');
+        this.log.warn('lease lost: stopped without further writes');
+      } else if (this.stateValue !== 'FAILED') this.transition('FAILED');
+    }
+    this.closing = true;
+    this.committerWake?.();
+    await this.committerDone.catch(() => undefined);
+    this.releaseAllBudget();
+    this.transition('SHUT_DOWN');
+    return { reason: this.reason ?? 'REQUESTED', childShardIds: this.childShardIds };
+  }
+
+  private lostOrFailed(): boolean {
+    return this.reason === 'LEASE_LOST' || this.reason === 'FAILED' || this.deps.lease.lost;
+  }
+
+  private startPosition(): IteratorStart | 'SHARD_END' {
+    const lease = this.deps.lease.lease;
+    const pending = pendingPosition(lease);
+    if (pending && lease.checkpoint !== SENTINEL.SHARD_END && (isSentinel(lease.checkpoint) || compareSequence(pending.sequenceNumber, lease.checkpoint) > 0)) {
+      // An earlier owner announced a forced cut and may have written its file: repeat the cut.
+      this.cutter.forceCutAfter(pending.sequenceNumber);
+      this.log.info({ pending: pending.sequenceNumber }, 'honouring pending checkpoint cut');
+    }
+    switch (lease.checkpoint) {
+      case SENTINEL.SHARD_END:
+        return 'SHARD_END';
+      case SENTINEL.TRIM_HORIZON:
+        return { type: 'TRIM_HORIZON' };
+      case SENTINEL.LATEST:
+        return { type: 'LATEST' };
+      case SENTINEL.AT_TIMESTAMP:
+        return { type: 'AT_TIMESTAMP', timestampMs: this.deps.settings.initialTimestampMs ?? 0 };
+      default:
+        return { type: 'AFTER_SEQUENCE_NUMBER', sequenceNumber: lease.checkpoint };
+    }
+  }
+
+  /** Polls until the shard ends (true) or polling is stopped (false). */
+  private async poll(start: IteratorStart): Promise<boolean> {
+    const { kinesis, settings, budget } = this.deps;
+    const signal = this.pollAbort.signal;
+    let iterator = await this.getIterator(start, signal);
+    if (iterator === undefined) return false;
+    this.transition('PROCESSING');
+    let attempt = 0;
+    while (!signal.aborted) {
+      await budget.waitForRoom(signal);
+      await sleep(this.pacer.delayMs(), signal);
+      if (signal.aborted) break;
+      const startedAt = this.now();
+      let result;
+      try {
+        result = await kinesis.getRecords(this.shardId, iterator, settings.maxRecordsPerCall);
+        attempt = 0;
+      } catch (err) {
+        if (signal.aborted) break;
+        if ((err as { name?: string }).name === 'ExpiredIteratorException') {
+          this.log.info('iterator expired; resuming after the last record delivered');
+          const resume: IteratorStart = this.lastDelivered ? { type: 'AFTER_SEQUENCE_NUMBER', sequenceNumber: this.lastDelivered } : start;
+          const fresh = await this.getIterator(resume, signal);
+          if (fresh === undefined) break;
+          iterator = fresh;
+          continue;
+        }
+        if (!isRetriable(err)) throw err;
+        const throttled = isThrottle(err);
+        this.deps.observer?.onGetRecordsError?.(this.shardId, throttled);
+        this.pacer.penalize(Math.max(throttled ? 1000 : 0, backoffMs(attempt++, 200, 10_000)));
+        this.log.warn({ err: errorMessage(err), errName: errorName(err), attempt }, 'GetRecords failed; backing off');
+        continue;
+      }
+      this.pacer.onResponse(startedAt, result.bytes, result.records.length);
+      this.millisBehindLatest = result.millisBehindLatest;
+      this.deps.observer?.onRecordsRead?.(this.shardId, result.records.length, result.bytes, result.millisBehindLatest);
+      if (result.records.length > 0) {
+        this.lastDelivered = result.records[result.records.length - 1]!.sequenceNumber;
+        this.accept(result.records);
+      }
+      if (result.nextIterator === undefined) {
+        this.childShardIds = result.childShardIds;
+        return true;
+      }
+      iterator = result.nextIterator;
+      // kinesalite always reports MillisBehindLatest 0, so "caught up" also needs an empty response.
+      if (result.records.length === 0 && (result.millisBehindLatest ?? 0) === 0) this.closeIdleWindow();
+    }
+    return false;
+  }
+
+  private async getIterator(start: IteratorStart, signal: AbortSignal): Promise<string | undefined> {
+    for (let attempt = 0; !signal.aborted; attempt++) {
+      try {
+        return await this.deps.kinesis.getShardIterator(this.deps.settings.streamName, this.shardId, start);
+      } catch (err) {
+        if (!isRetriable(err)) throw err;
+        this.log.warn({ err: errorMessage(err), attempt }, 'GetShardIterator failed; backing off');
+        await sleep(backoffMs(attempt, 200, 10_000), signal);
+      }
+    }
+    return undefined;
+  }
+
+  private accept(records: StreamRecord[]): void {
+    const pieces = this.cutter.split(records);
+    for (const piece of pieces) this.dispatch(piece);
+  }
+
+  private dispatch(piece: Piece): void {
+    const records = piece.records;
+    const first = records[0]!;
+    const last = records[records.length - 1]!;
+    let payload = 0;
+    for (const r of records) payload += r.data.byteLength;
+    const budgetBytes = Math.ceil(payload * this.deps.settings.budgetBytesPerPayloadByte);
+    this.deps.budget.acquire(budgetBytes);
+    if (piece.startsFile) this.seal(false);
+    if (!this.open) {
+      this.open = {
+        file: {
+          shardId: this.shardId,
+          firstSequence: first.sequenceNumber,
+          lastSequence: last.sequenceNumber,
+          firstArrivalMs: first.arrivalMs,
+          kinesisRecords: 0,
+          payloadBytes: 0,
+          forced: false,
+          outputs: [],
+        },
+        budgetBytes: 0,
+      };
+    }
+    const open = this.open;
+    open.file.lastSequence = last.sequenceNumber;
+    open.file.kinesisRecords += records.length;
+    open.file.payloadBytes += payload;
+    open.budgetBytes += budgetBytes;
+    const output = this.deps.processor.process({
+      streamName: this.deps.settings.streamName,
+      shardId: this.shardId,
+      hashKeyRange: { startingHashKey: this.deps.shard.startingHashKey, endingHashKey: this.deps.shard.endingHashKey },
+      records,
+    });
+    output.then(
+      (o) => this.deps.observer?.onPieceProcessed?.(this.shardId, o),
+      () => undefined,
+    );
+    open.file.outputs.push(output);
+    // The cutter already knows this file ended; only cuts made from outside the records close it there.
+    if (piece.closesFile) this.seal(false);
+  }
+
+  /** Ends the open file from outside the records (idle window, shard end, forced cut). */
+  private sealOpen(forced: boolean): void {
+    this.cutter.closeOpenFile();
+    this.seal(forced);
+  }
+
+  private seal(forced: boolean): void {
+    const open = this.open;
+    if (!open) return;
+    open.file.forced = forced;
+    this.open = undefined;
+    this.sealed.push(open);
+    this.committerWake?.();
+  }
+
+  /** A caught-up shard closes its open window once the window (plus grace) has passed. */
+  private closeIdleWindow(): void {
+    const end = this.cutter.openWindowEndMs();
+    if (end === undefined || !this.open) return;
+    if (this.now() >= end + this.deps.settings.idleCloseGraceMs) this.sealOpen(false);
+  }
+
+  /**
+   * Cuts the open file early. The cut is not a function of the stream, so it
+   * is written to the lease as a pending checkpoint before the file exists:
+   * whoever replays from the older checkpoint repeats the same cut.
+   */
+  private async forceCutOpenFile(): Promise<void> {
+    const open = this.open;
+    if (!open) return;
+    const pending: ShardPosition = { sequenceNumber: open.file.lastSequence, subSequenceNumber: undefined };
+    await this.deps.lease.prepareCheckpoint(pending);
+    this.sealOpen(true);
+  }
+
+  /** Resolves when every sealed file has been written and checkpointed (or writing stopped). */
+  private async drain(): Promise<void> {
+    while ((this.sealed.length > 0 || this.committing) && !this.lostOrFailed() && !this.committerError) {
+      await new Promise<void>((resolve) => {
+        this.drainWaiters.push(resolve);
+      });
+    }
+    if (this.committerError) throw this.committerError;
+  }
+
+  private committing = false;
+  private drainWaiters: (() => void)[] = [];
+
+  private notifyDrain(): void {
+    const waiters = this.drainWaiters;
+    this.drainWaiters = [];
+    for (const w of waiters) w();
+  }
+
+  private async commitLoop(): Promise<void> {
+    const signal = this.writeAbort.signal;
+    for (;;) {
+      if (signal.aborted || this.stateValue === 'SHUT_DOWN') break;
+      const next = this.sealed.shift();
+      if (!next) {
+        this.notifyDrain();
+        if (this.stopWaiting) break;
+        await new Promise<void>((resolve) => {
+          this.committerWake = resolve;
+          // Re-check after registering, in case work arrived in between.
+          if (this.sealed.length > 0 || signal.aborted || this.stopWaiting) resolve();
+        });
+        this.committerWake = undefined;
+        if (this.stopWaiting && this.sealed.length === 0) break;
+        continue;
+      }
+      this.committing = true;
+      try {
+        const written = await this.deps.writer.write(next.file, signal);
+        if (signal.aborted || this.deps.lease.lost) break;
+        const lastSub = written.lastSubSequenceNumber;
+        await this.deps.lease.checkpoint({ sequenceNumber: next.file.lastSequence, subSequenceNumber: lastSub });
+        this.lastCheckpoint = next.file.lastSequence;
+        this.deps.observer?.onCheckpoint?.(this.shardId, next.file.lastSequence);
+        this.deps.budget.release(next.budgetBytes);
+        next.budgetBytes = 0;
+      } catch (err) {
+        if (!(err instanceof LeaseLostError) && !signal.aborted) {
+          this.committerError = err;
+          this.log.error({ err: errorMessage(err), errName: errorName(err) }, 'writing a file failed');
+          this.reason = strongerReason(this.reason, 'FAILED');
+          this.pollAbort.abort();
+        }
+        this.sealed.unshift(next);
+        break;
+      } finally {
+        this.committing = false;
+      }
+    }
+    this.notifyDrain();
+  }
+
+  private closing = false;
+
+  private get stopWaiting(): boolean {
+    return this.closing || this.lostOrFailed();
+  }
+
+  private releaseAllBudget(): void {
+    for (const f of this.sealed) this.deps.budget.release(f.budgetBytes);
+    this.sealed.length = 0;
+    if (this.open) this.deps.budget.release(this.open.budgetBytes);
+    this.open = undefined;
+  }
+}

@@ -1,0 +1,320 @@
+/**
+ * One worker of the stream: keeps the lease table in step with the shard
+ * list, takes and renews leases, runs a ShardConsumer for each lease it
+ * holds (children only after all their parents reached SHARD_END), and shuts
+ * down in order: stop taking, stop polling, flush, checkpoint, release.
+ */
+import type { Logger } from '../log.js';
+import { errorMessage, LeaseLostError } from '../errors.js';
+import { SENTINEL, type Lease } from '../checkpoint/lease.js';
+import type { LeaseStore } from '../checkpoint/leaseStore.js';
+import { HeldLease } from '../checkpoint/heldLease.js';
+import { LeaseObserver } from '../checkpoint/leaseObserver.js';
+import { planLeaseTaking } from '../checkpoint/leaseBalancer.js';
+import type { KinesisPort, ShardInfo } from './kinesisPort.js';
+import { ShardConsumer, type ShardConsumerSettings, type ShardObserver, type ShardOutcome } from './shardConsumer.js';
+import type { MemoryBudget } from './memoryBudget.js';
+import type { DeadLetter, PieceProcessor } from './pieceProcessor.js';
+import type { LakeWriter } from '../sinks/lakeWriter.js';
+import { sleep } from './backoff.js';
+
+export interface StreamWorkerOptions<D extends DeadLetter> {
+  workerId: string;
+  kinesis: KinesisPort;
+  leases: LeaseStore;
+  processor: PieceProcessor<D>;
+  writer: LakeWriter<D>;
+  budget: MemoryBudget;
+  settings: ShardConsumerSettings;
+  failoverMs: number;
+  shardSyncIntervalMs: number;
+  /** Most leases stolen from other workers in one cycle. */
+  maxStealsPerCycle?: number;
+  logger: Logger;
+  observer?: ShardObserver & WorkerObserver;
+  now?: () => number;
+}
+
+export interface WorkerObserver {
+  onLeaseEvent?(event: 'taken' | 'lost' | 'stolen' | 'released' | 'renewed', shardId: string): void;
+  onLeasesHeld?(count: number): void;
+  onUnownedShards?(count: number): void;
+}
+
+interface Running<D extends DeadLetter> {
+  held: HeldLease;
+  consumer: ShardConsumer<D> | undefined;
+  done: Promise<void> | undefined;
+  lastRenewedMs: number;
+}
+
+export class StreamWorker<D extends DeadLetter = DeadLetter> {
+  private readonly running = new Map<string, Running<D>>();
+  private readonly observer: LeaseObserver;
+  private readonly log: Logger;
+  private readonly now: () => number;
+  private readonly stopAbort = new AbortController();
+  private shards = new Map<string, ShardInfo>();
+  private lastShardSync = 0;
+  private loops: Promise<void>[] = [];
+  private closing: Promise<void> | undefined;
+  private wakeTake: (() => void) | undefined;
+  /** Last error per shard, for `status` and logs. */
+  readonly lastErrors = new Map<string, string>();
+
+  constructor(private readonly options: StreamWorkerOptions<D>) {
+    this.now = options.now ?? Date.now;
+    this.observer = new LeaseObserver(options.failoverMs, this.now);
+    this.log = options.logger;
+  }
+
+  get workerId(): string {
+    return this.options.workerId;
+  }
+
+  /** Shard ids whose leases this worker holds now. */
+  heldShardIds(): string[] {
+    return [...this.running.keys()];
+  }
+
+  consumers(): ShardConsumer<D>[] {
+    return [...this.running.values()].flatMap((r) => (r.consumer ? [r.consumer] : []));
+  }
+
+  get isLeasing(): boolean {
+    return !this.stopAbort.signal.aborted;
+  }
+
+  async start(): Promise<void> {
+    await this.syncShards();
+    await this.takeCycle();
+    this.loops = [this.renewLoop(), this.takeLoop()];
+  }
+
+  /** Ordered, idempotent shutdown: one cached promise. */
+  close(timeoutMs: number): Promise<void> {
+    this.closing ??= this.closeOnce(timeoutMs);
+    return this.closing;
+  }
+
+  private async closeOnce(timeoutMs: number): Promise<void> {
+    const deadline = this.now() + timeoutMs;
+    // 1. stop taking leases
+    this.stopAbort.abort();
+    this.wakeTake?.();
+    // 2-4. stop polling, flush the open files, checkpoint (each consumer does this in order)
+    const entries = [...this.running.values()];
+    for (const r of entries) r.consumer?.requestStop();
+    const all = Promise.all(entries.map((r) => r.done ?? Promise.resolve()));
+    const timedOut = await Promise.race([all.then(() => false), sleep(Math.max(0, deadline - this.now() - 500)).then(() => true)]);
+    if (timedOut) {
+      this.log.error({ timeoutMs }, 'shutdown timeout: abandoning unfinished shards without checkpoint');
+      for (const r of entries) r.consumer?.abort();
+      await Promise.race([all, sleep(300)]);
+    }
+    // 5. release the leases still held, so other workers take them at once
+    await Promise.all(
+      [...this.running.values()].map(async (r) => {
+        await this.release(r);
+      }),
+    );
+    await Promise.race([Promise.all(this.loops), sleep(1000)]);
+  }
+
+  private async release(r: Running<D>): Promise<void> {
+    const shardId = r.held.shardId;
+    this.running.delete(shardId);
+    if (r.held.lost || r.held.isReleased) return;
+    try {
+      await r.held.release();
+      this.options.observer?.onLeaseEvent?.('released', shardId);
+      this.log.info({ shardId }, 'lease released');
+    } catch (err) {
+      if (!(err instanceof LeaseLostError)) this.log.warn({ shardId, err: errorMessage(err) }, 'lease release failed');
+    }
+    this.options.observer?.onLeasesHeld?.(this.running.size);
+  }
+
+  private async renewLoop(): Promise<void> {
+    const interval = Math.max(100, Math.floor(this.options.failoverMs / 3));
+    while (!this.stopAbort.signal.aborted || this.running.size > 0) {
+      await sleep(interval, this.closing ? undefined : this.stopAbort.signal);
+      if (this.stopAbort.signal.aborted && this.running.size === 0) break;
+      await Promise.all([...this.running.values()].map((r) => this.renew(r)));
+      if (this.closing && this.running.size === 0) break;
+    }
+  }
+
+  private async renew(r: Running<D>): Promise<void> {
+    if (r.held.lost || r.held.isReleased) return;
+    // A worker that could not renew for a whole failover period (frozen, partitioned)
+    // must assume the lease is gone: it fences itself before anyone else has to.
+    if (this.now() - r.lastRenewedMs >= this.options.failoverMs) {
+      this.log.warn({ shardId: r.held.shardId }, 'lease not renewed within failover time; dropping it');
+      r.held.markLost('renewal overdue');
+      return;
+    }
+    try {
+      await r.held.renew();
+      r.lastRenewedMs = this.now();
+    } catch (err) {
+      if (err instanceof LeaseLostError) {
+        this.log.warn({ shardId: r.held.shardId }, 'lease lost on renewal');
+      } else {
+        this.log.warn({ shardId: r.held.shardId, err: errorMessage(err) }, 'lease renewal failed; will retry');
+      }
+    }
+  }
+
+  private async takeLoop(): Promise<void> {
+    const interval = Math.max(200, Math.floor(this.options.failoverMs / 3));
+    while (!this.stopAbort.signal.aborted) {
+      await new Promise<void>((resolve) => {
+        this.wakeTake = resolve;
+        void sleep(interval, this.stopAbort.signal).then(resolve);
+      });
+      this.wakeTake = undefined;
+      if (this.stopAbort.signal.aborted) break;
+      try {
+        if (this.now() - this.lastShardSync >= this.options.shardSyncIntervalMs) await this.syncShards();
+        await this.takeCycle();
+      } catch (err) {
+        this.log.warn({ err: errorMessage(err) }, 'lease cycle failed; will retry');
+      }
+    }
+  }
+
+  /** Creates leases for shards the table does not know yet. */
+  async syncShards(): Promise<void> {
+    const shards = await this.options.kinesis.listShards(this.options.settings.streamName);
+    this.shards = new Map(shards.map((s) => [s.shardId, s]));
+    this.lastShardSync = this.now();
+    const existing = new Set((await this.options.leases.listLeases()).map((l) => l.leaseKey));
+    const initial = this.options.settings.initialPosition;
+    const known = new Set(shards.map((s) => s.shardId));
+    for (const shard of shards) {
+      if (existing.has(shard.shardId)) continue;
+      const parents = [shard.parentShardId, shard.adjacentParentShardId].filter((p): p is string => p !== undefined);
+      const hasLiveParent = parents.some((p) => known.has(p));
+      // With LATEST or AT_TIMESTAMP only the open shards are read; a child of a
+      // shard we read always starts at its beginning.
+      if (initial !== 'TRIM_HORIZON' && shard.endingSequenceNumber !== undefined) continue;
+      const checkpoint = hasLiveParent ? SENTINEL.TRIM_HORIZON : SENTINEL[initial];
+      const lease: Lease = {
+        leaseKey: shard.shardId,
+        leaseOwner: undefined,
+        leaseCounter: 0,
+        checkpoint,
+        checkpointSubSequenceNumber: 0,
+        pendingCheckpoint: undefined,
+        pendingCheckpointSubSequenceNumber: undefined,
+        ownerSwitchesSinceCheckpoint: 0,
+        parentShardIds: parents,
+        childShardIds: [],
+        startingHashKey: shard.startingHashKey,
+        endingHashKey: shard.endingHashKey,
+      };
+      if (await this.options.leases.createLeaseIfNotExists(lease)) this.log.info({ shardId: shard.shardId, checkpoint, parents }, 'lease created');
+    }
+  }
+
+  /** One cycle: observe the table, take expired leases (and steal toward balance), start consumers. */
+  async takeCycle(): Promise<void> {
+    const leases = await this.options.leases.listLeases();
+    const observed = this.observer.observe(leases);
+    const byKey = new Map(leases.map((l) => [l.leaseKey, l]));
+    const unowned = observed.filter((o) => o.lease.checkpoint !== SENTINEL.SHARD_END && o.expired).length;
+    this.options.observer?.onUnownedShards?.(unowned);
+    const plan = planLeaseTaking({
+      workerId: this.options.workerId,
+      observed,
+      held: new Set(this.running.keys()),
+      maxSteals: this.options.maxStealsPerCycle ?? 1,
+      isReady: (lease) => this.parentsEnded(lease, byKey),
+    });
+    for (const lease of plan.take) {
+      if (this.stopAbort.signal.aborted) break;
+      const taken = await this.options.leases.takeLease(lease, this.options.workerId);
+      if (!taken) continue;
+      const stolen = lease.leaseOwner !== undefined && lease.leaseOwner !== this.options.workerId;
+      this.options.observer?.onLeaseEvent?.(stolen ? 'stolen' : 'taken', lease.leaseKey);
+      this.log.info({ shardId: lease.leaseKey, from: lease.leaseOwner, checkpoint: lease.checkpoint }, stolen ? 'lease stolen' : 'lease taken');
+      this.adopt(taken);
+    }
+    this.options.observer?.onLeasesHeld?.(this.running.size);
+  }
+
+  /** A child is read only after every parent was read to its end. */
+  private parentsEnded(lease: Lease, byKey: Map<string, Lease>): boolean {
+    return lease.parentShardIds.every((p) => {
+      const parent = byKey.get(p);
+      if (parent) return parent.checkpoint === SENTINEL.SHARD_END;
+      // A parent without a lease has aged out of the stream, or was skipped on purpose
+      // (LATEST/AT_TIMESTAMP read open shards only).
+      return !this.shards.has(p) || this.options.settings.initialPosition !== 'TRIM_HORIZON';
+    });
+  }
+
+  private adopt(lease: Lease): void {
+    const held = new HeldLease(this.options.leases, this.options.workerId, lease);
+    const r: Running<D> = { held, consumer: undefined, done: undefined, lastRenewedMs: this.now() };
+    this.running.set(lease.leaseKey, r);
+    held.onLost(() => {
+      this.options.observer?.onLeaseEvent?.('lost', lease.leaseKey);
+    });
+    const shard = this.shards.get(lease.leaseKey) ?? {
+      shardId: lease.leaseKey,
+      parentShardId: lease.parentShardIds[0],
+      adjacentParentShardId: lease.parentShardIds[1],
+      startingHashKey: lease.startingHashKey ?? '0',
+      endingHashKey: lease.endingHashKey ?? '340282366920938463463374607431768211455',
+      endingSequenceNumber: undefined,
+    };
+    const consumer = new ShardConsumer<D>({
+      shard,
+      lease: held,
+      kinesis: this.options.kinesis,
+      processor: this.options.processor,
+      writer: this.options.writer,
+      budget: this.options.budget,
+      settings: this.options.settings,
+      logger: this.log,
+      observer: this.options.observer,
+      now: this.now,
+    });
+    r.consumer = consumer;
+    r.done = consumer.run().then(
+      (outcome) => this.onConsumerDone(r, outcome),
+      (err: unknown) => {
+        this.log.error({ shardId: lease.leaseKey, err: errorMessage(err) }, 'shard consumer crashed');
+      },
+    );
+  }
+
+  private async onConsumerDone(r: Running<D>, outcome: ShardOutcome): Promise<void> {
+    const shardId = r.held.shardId;
+    switch (outcome.reason) {
+      case 'SHARD_END':
+        if (outcome.childShardIds.length > 0) await this.options.leases.setChildShardIds(shardId, outcome.childShardIds).catch(() => undefined);
+        await this.release(r);
+        // New children become readable now: look for them at once.
+        if (!this.stopAbort.signal.aborted) {
+          this.lastShardSync = 0;
+          this.wakeTake?.();
+        }
+        break;
+      case 'LEASE_LOST':
+        this.running.delete(shardId);
+        this.options.observer?.onLeasesHeld?.(this.running.size);
+        break;
+      case 'FAILED':
+        this.lastErrors.set(shardId, 'shard consumer failed; lease released for retry');
+        await this.release(r);
+        break;
+      case 'REQUESTED':
+        // Released by close() or by a handoff.
+        if (!this.closing) await this.release(r);
+        break;
+    }
+  }
+}

@@ -1,0 +1,132 @@
+/**
+ * Test helpers around the local stack started by globalSetup: SDK clients,
+ * fresh resources with random names, and the service run as a real OS
+ * process (`node dist/cli.js run`).
+ */
+import { spawn, type ChildProcess } from 'node:child_process';
+import { mkdtempSync, createWriteStream, readFileSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join, resolve } from 'node:path';
+import { KinesisClient } from '@aws-sdk/client-kinesis';
+import { DynamoDBClient } from '@aws-sdk/client-dynamodb';
+import { S3Client } from '@aws-sdk/client-s3';
+import { SQSClient } from '@aws-sdk/client-sqs';
+import { NodeHttpHandler } from '@smithy/node-http-handler';
+import { createBucket, createQueue, createStream, randomName } from '../../src/local/provision.js';
+import { S3ObjectStore } from '../../src/sinks/objectStore.js';
+import { DynamoLeaseStore } from '../../src/checkpoint/leaseStore.js';
+
+export const REPO_ROOT = resolve(import.meta.dirname, '../..');
+export const CLI = join(REPO_ROOT, 'dist/cli.js');
+
+export interface TestClients {
+  kinesis: KinesisClient;
+  dynamodb: DynamoDBClient;
+  s3: S3Client;
+  sqs: SQSClient;
+}
+
+export function clients(): TestClients {
+  return {
+    kinesis: new KinesisClient({ requestHandler: new NodeHttpHandler() }),
+    dynamodb: new DynamoDBClient({ requestHandler: new NodeHttpHandler() }),
+    s3: new S3Client({ requestHandler: new NodeHttpHandler(), forcePathStyle: true }),
+    sqs: new SQSClient({ requestHandler: new NodeHttpHandler() }),
+  };
+}
+
+export interface Lake {
+  stream: string;
+  appName: string;
+  bucket: string;
+  dlqUrl: string;
+  clients: TestClients;
+  store: S3ObjectStore;
+  leases: DynamoLeaseStore;
+  /** The environment that points a service process at these resources. */
+  env(extra?: Record<string, string>): Record<string, string>;
+}
+
+export async function createLake(shards: number): Promise<Lake> {
+  const c = clients();
+  const stream = randomName('s');
+  const bucket = randomName('b').toLowerCase();
+  const appName = `${stream}-app`;
+  await createStream(c.kinesis, stream, shards);
+  await createBucket(c.s3, bucket);
+  const dlqUrl = await createQueue(c.sqs, randomName('q'));
+  return {
+    stream,
+    appName,
+    bucket,
+    dlqUrl,
+    clients: c,
+    store: new S3ObjectStore(c.s3, bucket),
+    leases: new DynamoLeaseStore(c.dynamodb, appName),
+    env: (extra = {}) => ({
+      KL_STREAM_NAME: stream,
+      KL_APP_NAME: appName,
+      KL_BUCKET: bucket,
+      KL_DLQ_URL: dlqUrl,
+      KL_METRICS_PORT: '0',
+      KL_IDLE_WAIT_MS: '200',
+      LOG_LEVEL: 'info',
+      ...extra,
+    }),
+  };
+}
+
+export interface ServiceProcess {
+  child: ChildProcess;
+  logFile: string;
+  exited: Promise<{ code: number | null; signal: NodeJS.Signals | null }>;
+  log(): string;
+}
+
+/** Starts `kinesis-lake run` as a real process with the stack's and the lake's environment. */
+export function startServiceProcess(env: Record<string, string>, name = 'worker'): ServiceProcess {
+  const dir = mkdtempSync(join(tmpdir(), 'kl-svc-'));
+  const logFile = join(dir, `${name}.log`);
+  const out = createWriteStream(logFile);
+  const child = spawn(process.execPath, [CLI, 'run'], {
+    env: { ...process.env, ...env, NODE_NO_WARNINGS: '1' },
+    stdio: ['ignore', 'pipe', 'pipe'],
+  });
+  child.stdout!.pipe(out);
+  child.stderr!.pipe(out);
+  const exited = new Promise<{ code: number | null; signal: NodeJS.Signals | null }>((res) => child.once('exit', (code, signal) => res({ code, signal })));
+  return { child, logFile, exited, log: () => readFileSync(logFile, 'utf8') };
+}
+
+/** Runs the CLI to completion and returns its status and output. */
+export function runCli(args: string[], env: Record<string, string>, timeoutMs = 60_000): Promise<{ code: number | null; stdout: string; stderr: string }> {
+  return new Promise((res, rej) => {
+    const child = spawn(process.execPath, [CLI, ...args], { env: { ...process.env, ...env, NODE_NO_WARNINGS: '1' }, stdio: ['ignore', 'pipe', 'pipe'] });
+    let stdout = '';
+    let stderr = '';
+    child.stdout.on('data', (d: Buffer) => (stdout += d.toString()));
+    child.stderr.on('data', (d: Buffer) => (stderr += d.toString()));
+    const timer = setTimeout(() => {
+      child.kill('SIGKILL');
+      rej(new Error(`kinesis-lake ${args.join(' ')} timed out; stderr: ${stderr}`));
+    }, timeoutMs);
+    child.once('exit', (code) => {
+      clearTimeout(timer);
+      res({ code, stdout, stderr });
+    });
+  });
+}
+
+export function tempDir(prefix = 'kl-test-'): string {
+  return mkdtempSync(join(tmpdir(), prefix));
+}
+
+export async function waitFor<T>(what: string, probe: () => Promise<T | undefined | false>, timeoutMs = 60_000, intervalMs = 250): Promise<T> {
+  const deadline = Date.now() + timeoutMs;
+  for (;;) {
+    const v = await probe();
+    if (v !== undefined && v !== false) return v;
+    if (Date.now() > deadline) throw new Error(`timed out waiting for ${what}`);
+    await new Promise((r) => setTimeout(r, intervalMs));
+  }
+}

@@ -1,0 +1,102 @@
+import { describe, expect, it } from 'vitest';
+import { FileCutter, type CutRules } from '../../src/consumer/fileCutter.js';
+import type { StreamRecord } from '../../src/consumer/records.js';
+import { seededRandom } from '../../src/producer/random.js';
+
+function records(n: number, seed: number): StreamRecord[] {
+  const rng = seededRandom(seed);
+  let t = Date.UTC(2026, 10, 22, 10, 0, 0);
+  return Array.from({ length: n }, (_, i) => {
+    t += Math.floor(rng() * 40);
+    return {
+      shardId: 'shardId-000000000000',
+      sequenceNumber: String(1_000_000 + i),
+      subSequenceNumber: undefined,
+      partitionKey: 'k',
+      explicitHashKey: undefined,
+      arrivalMs: t,
+      data: new Uint8Array(50 + Math.floor(rng() * 200)),
+    };
+  });
+}
+
+/** Files as [first, last] sequence pairs, from feeding the records in batches of the given sizes. */
+function files(all: StreamRecord[], rules: CutRules, batchSizes: () => number, forced?: string): [string, string][] {
+  const cutter = new FileCutter(rules);
+  if (forced) cutter.forceCutAfter(forced);
+  const out: [string, string][] = [];
+  let open: [string, string] | undefined;
+  for (let i = 0; i < all.length; ) {
+    const batch = all.slice(i, i + batchSizes());
+    i += batch.length;
+    for (const piece of cutter.split(batch)) {
+      const first = piece.records[0]!.sequenceNumber;
+      const last = piece.records[piece.records.length - 1]!.sequenceNumber;
+      if (piece.startsFile && open) {
+        out.push(open);
+        open = undefined;
+      }
+      open = open ? [open[0], last] : [first, last];
+      if (piece.closesFile) {
+        out.push(open);
+        open = undefined;
+      }
+    }
+  }
+  if (open) out.push(open);
+  return out;
+}
+
+const rules: CutRules = { intervalMs: 1000, maxRecords: 37, maxBytes: 4000 };
+
+describe('FileCutter', () => {
+  it('cuts the same files whatever the GetRecords batch sizes', () => {
+    const all = records(2000, 1);
+    const reference = files(all, rules, () => 1);
+    const rng = seededRandom(9);
+    for (let trial = 0; trial < 20; trial++) {
+      expect(files(all, rules, () => 1 + Math.floor(rng() * 300))).toEqual(reference);
+    }
+    expect(reference.length).toBeGreaterThan(50);
+  });
+
+  it('never lets a file exceed the record and byte limits or span two flush windows', () => {
+    const all = records(3000, 2);
+    const bySeq = new Map(all.map((r) => [r.sequenceNumber, r]));
+    const index = new Map(all.map((r, i) => [r.sequenceNumber, i]));
+    for (const [first, last] of files(all, rules, () => 100)) {
+      const slice = all.slice(index.get(first)!, index.get(last)! + 1);
+      expect(slice.length).toBeLessThanOrEqual(rules.maxRecords);
+      const bytes = slice.reduce((n, r) => n + r.data.byteLength, 0);
+      expect(bytes <= rules.maxBytes || slice.length === 1).toBe(true);
+      const w = Math.floor(bySeq.get(first)!.arrivalMs / rules.intervalMs);
+      expect(slice.every((r) => Math.floor(r.arrivalMs / rules.intervalMs) === w)).toBe(true);
+    }
+  });
+
+  it('cuts where the next record falls in a later window', () => {
+    const cutter = new FileCutter({ intervalMs: 1000, maxRecords: 100, maxBytes: 1 << 20 });
+    const rs = records(3, 3).map((r, i) => ({ ...r, arrivalMs: [10_100, 10_900, 11_000][i]! }));
+    const pieces = cutter.split(rs);
+    expect(pieces.map((p) => [p.records.length, p.startsFile, p.closesFile])).toEqual([
+      [2, true, true],
+      [1, true, false],
+    ]);
+    // A window boundary that falls between two batches is still a cut.
+    const next = cutter.split([{ ...rs[0]!, sequenceNumber: '9', arrivalMs: 12_500 }]);
+    expect(next.map((p) => [p.startsFile, p.closesFile])).toEqual([[true, false]]);
+    expect(cutter.openWindowEndMs()).toBe(13_000);
+  });
+
+  it('repeats a forced cut announced in the lease, then cuts as usual', () => {
+    const all = records(500, 4);
+    const normal = files(all, rules, () => 50);
+    const forcedAt = all[5]!.sequenceNumber;
+    const withForced = files(all, rules, () => 50, forcedAt);
+    expect(withForced[0]![1]).toBe(forcedAt);
+    // After the forced cut, the cuts are again a function of the records from there on.
+    const rest = files(all.slice(6), rules, () => 50);
+    expect(withForced.slice(1)).toEqual(rest);
+    expect(normal[0]![1]).not.toBe(forcedAt);
+  });
+});
