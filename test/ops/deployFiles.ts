@@ -51,3 +51,18 @@ export function familyOf(seriesName: string, registered: ReadonlySet<string>): s
   const base = seriesName.replace(/_(bucket|sum|count)$/, '');
   return registered.has(base) ? base : undefined;
 }
+
+interface DashboardPanel {
+  title: string;
+  targets?: { expr?: string }[];
+  panels?: DashboardPanel[];
+}
+
+/** Every PromQL query of the Grafana dashboard (panels, nested rows, variables), with where it is. */
+export function dashboardQueries(): { where: string; expr: string }[] {
+  const dash = JSON.parse(readFileSync(dashboardFile, 'utf8')) as { panels: DashboardPanel[]; templating: { list: { name: string; definition?: string }[] } };
+  const walk = (panels: DashboardPanel[]): { where: string; expr: string }[] =>
+    panels.flatMap((p) => [...(p.targets ?? []).map((t) => ({ where: p.title, expr: t.expr ?? '' })), ...walk(p.panels ?? [])]);
+  const variables = dash.templating.list.filter((v) => v.definition).map((v) => ({ where: `variable ${v.name}`, expr: v.definition ?? '' }));
+  return [...walk(dash.panels), ...variables];
+}

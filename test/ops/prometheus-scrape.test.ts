@@ -3,7 +3,7 @@ import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { startOpsServer, type OpsServer } from '../../src/http/server.js';
 import { createLogger } from '../../src/log.js';
 import { Metrics } from '../../src/metrics/metrics.js';
-import { alertRules, alertsFile } from './deployFiles.js';
+import { alertRules, alertsFile, dashboardQueries } from './deployFiles.js';
 import { eventually, startTestPrometheus, type TestPrometheus } from './prometheusServer.js';
 
 describe('a real Prometheus scraping the ops server', () => {
@@ -44,5 +44,19 @@ describe('a real Prometheus scraping the ops server', () => {
       return names.length > 0 ? names.sort() : undefined;
     }, 'alert rules loaded');
     expect(loaded).toEqual(expected);
+  });
+
+  it('accepts every Grafana dashboard query as valid PromQL', async () => {
+    const exprs = dashboardQueries()
+      .filter((q) => !q.where.startsWith('variable '))
+      .map((q) => q.expr);
+    expect(exprs.length).toBeGreaterThan(10);
+    const rejected: string[] = [];
+    for (const expr of exprs) {
+      // Grafana fills these in; any valid values do for a syntax check.
+      const concrete = expr.replaceAll('$__rate_interval', '1m').replaceAll('$job', '.*');
+      await prometheus.query(concrete).catch((err: unknown) => rejected.push(`${expr}: ${String(err)}`));
+    }
+    expect(rejected).toEqual([]);
   });
 });
