@@ -18,6 +18,12 @@ import { resolveWorkerId } from './consumer/workerId.js';
 import { checkQueue } from './sinks/queueCheck.js';
 import { errorMessage } from './errors.js';
 import type { PieceProcessor } from './consumer/pieceProcessor.js';
+import { Metrics } from './metrics/metrics.js';
+import { pipelineObserver } from './metrics/pipelineObserver.js';
+import { instrumentPort } from './metrics/instrumentedPorts.js';
+import { startOpsServer, type OpsServer } from './http/server.js';
+import { createDynamoReadiness } from './http/readiness.js';
+import { dynamoLeaseTableProbe } from './http/dynamoLeaseTableProbe.js';
 
 export interface ServicePorts {
   kinesis: KinesisPort;
@@ -28,6 +34,9 @@ export interface ServicePorts {
 export interface Service {
   worker: StreamWorker;
   logger: Logger;
+  metrics: Metrics;
+  /** The port of /metrics, /healthz and /readyz; undefined when KL_METRICS_PORT=0 and no server was asked for. */
+  opsPort: number | undefined;
   /** Ordered, idempotent shutdown. */
   close(): Promise<void>;
 }
@@ -37,18 +46,26 @@ export interface StartServiceOptions {
   wrapPorts?: (ports: ServicePorts) => ServicePorts;
   logger?: Logger;
   processor?: PieceProcessor;
+  /** Serve /metrics etc. even with KL_METRICS_PORT=0 (on a free port). */
+  serveOps?: boolean;
 }
 
 export async function startService(config: Config, options: StartServiceOptions = {}): Promise<Service> {
   const workerId = await resolveWorkerId(config.workerId);
   const logger = options.logger ?? createLogger({ level: config.logLevel, workerId });
   const clients: AwsClients = createAwsClients({ s3ForcePathStyle: config.s3ForcePathStyle });
+  const metrics = new Metrics({ workerId });
   let ports: ServicePorts = {
     kinesis: new SdkKinesisPort(clients.kinesis),
     leases: new DynamoLeaseStore(clients.dynamodb, config.appName),
     store: new S3ObjectStore(clients.s3, config.bucket),
   };
   if (options.wrapPorts) ports = options.wrapPorts(ports);
+  ports = {
+    kinesis: instrumentPort(ports.kinesis, 'kinesis', metrics),
+    leases: instrumentPort(ports.leases, 'dynamodb', metrics),
+    store: instrumentPort(ports.store, 's3', metrics),
+  };
 
   try {
     await ports.kinesis.describeStream(config.streamName);
@@ -62,7 +79,7 @@ export async function startService(config: Config, options: StartServiceOptions 
 
   const processor = options.processor ?? new RawOnlyProcessor();
   const writer = new LakeWriter({ store: ports.store, streamName: config.streamName, deadLetters: undefined, logger });
-  const budget = new MemoryBudget(512 * 1024 * 1024);
+  const budget = new MemoryBudget(config.memoryBudgetBytes);
   const worker = new StreamWorker({
     workerId,
     kinesis: ports.kinesis,
@@ -71,6 +88,7 @@ export async function startService(config: Config, options: StartServiceOptions 
     writer,
     budget,
     failoverMs: config.failoverMs,
+    observer: pipelineObserver(metrics),
     shardSyncIntervalMs: config.shardSyncIntervalMs,
     logger,
     settings: {
@@ -84,13 +102,29 @@ export async function startService(config: Config, options: StartServiceOptions 
       budgetBytesPerPayloadByte: 3,
     },
   });
+  let ops: OpsServer | undefined;
+  if (config.metricsPort !== 0 || options.serveOps) {
+    ops = await startOpsServer({
+      port: config.metricsPort,
+      metrics,
+      logger,
+      readiness: createDynamoReadiness({ tableName: config.appName, probe: dynamoLeaseTableProbe(clients.dynamodb), isLeasing: () => worker.isLeasing }),
+    });
+  }
+  const gauges = setInterval(() => {
+    metrics.setMemoryBudget(budget.usedBytes, budget.limitBytes);
+    metrics.setBackpressurePaused(budget.isPaused);
+  }, 1000);
+  gauges.unref();
   await worker.start();
-  logger.info({ stream: config.streamName, table: config.appName, bucket: config.bucket }, 'kinesis-lake started');
+  logger.info({ stream: config.streamName, table: config.appName, bucket: config.bucket, opsPort: ops?.port }, 'kinesis-lake started');
 
   let closing: Promise<void> | undefined;
   return {
     worker,
     logger,
+    metrics,
+    opsPort: ops?.port,
     close() {
       closing ??= (async () => {
         logger.info('shutting down');
@@ -100,6 +134,8 @@ export async function startService(config: Config, options: StartServiceOptions 
           logger.error({ err: errorMessage(err) }, 'worker shutdown failed');
         }
         await processor.close().catch(() => undefined);
+        clearInterval(gauges);
+        await ops?.close().catch(() => undefined);
         clients.destroy();
         logger.info('shut down');
       })();

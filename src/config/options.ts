@@ -30,6 +30,7 @@ export interface Config {
   idleCloseGraceMs: number;
   shardSyncIntervalMs: number;
   failoverMs: number;
+  memoryBudgetBytes: number;
   workerId: string | undefined;
   logLevel: string;
 }
@@ -127,6 +128,7 @@ export const OPTIONS: readonly OptionSpec[] = [
   opt('KL_IDLE_CLOSE_GRACE_MS', 'idleCloseGraceMs', 'A caught-up shard closes its open window this long after the window ended.', integer(0, 600_000, 'milliseconds'), { text: '2000', value: () => 2000 }),
   opt('KL_SHARD_SYNC_INTERVAL_MS', 'shardSyncIntervalMs', 'How often the shard list is read to find new shards.', integer(1000, 3_600_000, 'milliseconds'), { text: '30000', value: () => 30_000 }),
   opt('KL_FAILOVER_MS', 'failoverMs', 'A lease whose counter has not moved for this long is expired; renewal runs every third of it.', integer(1000, 600_000, 'milliseconds'), { text: '10000', value: () => 10_000 }),
+  opt('KL_MEMORY_BUDGET_BYTES', 'memoryBudgetBytes', 'One budget for prefetched batches, the worker queue, open files, uploads and dead letters; polling pauses above 90% of it.', integer(16 * MiB, 64 * 1024 * MiB, 'bytes'), { text: '805306368 (768 MiB, for a 2 GiB task)', value: () => 768 * MiB }),
   opt('KL_WORKER_ID', 'workerId', 'Identity of this worker in the lease table.', nonEmpty('a non-empty worker id'), { text: 'ECS task ARN, else host name + pid', value: () => undefined }),
   opt('LOG_LEVEL', 'logLevel', 'pino log level.', oneOf(['FATAL', 'ERROR', 'WARN', 'INFO', 'DEBUG', 'TRACE', 'SILENT'] as const) as unknown as Parser<string>, { text: 'info', value: () => 'INFO' }),
 ] as unknown as readonly OptionSpec[];
