@@ -1,0 +1,43 @@
+/** The container environment is checked against the service's own KL_* contract at synth time. */
+import { describe, expect, it } from 'vitest';
+import { containerEnvironment, type ContainerEnvironmentInput } from '../../deploy/ecs/lib/containerEnvironment.js';
+import { OPTIONS } from '../../src/config/options.js';
+
+const base: ContainerEnvironmentInput = {
+  streamName: 'clicks',
+  appName: 'lake-app',
+  bucketName: 'lake-bucket-1',
+  dlqUrl: 'https://sqs.eu-west-1.amazonaws.com/123456789012/lake-dlq',
+  piiKeySecretArn: undefined,
+  firehoseDeliveryStreamName: undefined,
+  overrides: {},
+};
+
+describe('containerEnvironment', () => {
+  it('sets every required option and only contract names, each accepted by its parser', () => {
+    const env = containerEnvironment(base);
+    for (const option of OPTIONS.filter((o) => o.defaultText === undefined)) expect(env).toHaveProperty(option.env);
+    for (const [name, value] of Object.entries(env)) {
+      const option = OPTIONS.find((o) => o.env === name);
+      expect(option, name).toBeDefined();
+      expect(() => option!.parse(value, name)).not.toThrow();
+    }
+  });
+
+  it('accepts a valid override of another option', () => {
+    expect(containerEnvironment({ ...base, overrides: { KL_FLUSH_INTERVAL_MS: '30000' } }).KL_FLUSH_INTERVAL_MS).toBe('30000');
+  });
+
+  it('rejects a name the service does not read', () => {
+    expect(() => containerEnvironment({ ...base, overrides: { KL_FLUSH_INTERVAL: '30000' } })).toThrow(/KL_FLUSH_INTERVAL is not one of/);
+  });
+
+  it('rejects a value the service would reject at start-up', () => {
+    expect(() => containerEnvironment({ ...base, overrides: { KL_FLUSH_INTERVAL_MS: '5' } })).toThrow(/KL_FLUSH_INTERVAL_MS/);
+    expect(() => containerEnvironment({ ...base, streamName: 'bad name!' })).toThrow(/KL_STREAM_NAME/);
+  });
+
+  it('refuses to override what the stack derives itself', () => {
+    expect(() => containerEnvironment({ ...base, overrides: { KL_BUCKET: 'other-bucket' } })).toThrow(/set by the stack/);
+  });
+});
