@@ -95,7 +95,14 @@ export function startServiceProcess(env: Record<string, string>, name = 'worker'
   child.stdout!.pipe(out);
   child.stderr!.pipe(out);
   const exited = new Promise<{ code: number | null; signal: NodeJS.Signals | null }>((res) => child.once('exit', (code, signal) => res({ code, signal })));
-  return { child, logFile, exited, log: () => readFileSync(logFile, 'utf8') };
+  const log = (): string => {
+    try {
+      return readFileSync(logFile, 'utf8');
+    } catch {
+      return '';
+    }
+  };
+  return { child, logFile, exited, log };
 }
 
 /** Runs the CLI to completion and returns its status and output. */
@@ -123,10 +130,15 @@ export function tempDir(prefix = 'kl-test-'): string {
 
 export async function waitFor<T>(what: string, probe: () => Promise<T | undefined | false>, timeoutMs = 60_000, intervalMs = 250): Promise<T> {
   const deadline = Date.now() + timeoutMs;
+  let lastError: unknown;
   for (;;) {
-    const v = await probe();
+    // A probe that throws (a table not created yet) means "not yet".
+    const v = await probe().catch((err: unknown) => {
+      lastError = err;
+      return undefined;
+    });
     if (v !== undefined && v !== false) return v;
-    if (Date.now() > deadline) throw new Error(`timed out waiting for ${what}`);
+    if (Date.now() > deadline) throw new Error(`timed out waiting for ${what}${lastError ? ` (last error: ${String(lastError)})` : ''}`);
     await new Promise((r) => setTimeout(r, intervalMs));
   }
 }

@@ -1,0 +1,45 @@
+import { describe, expect, it } from 'vitest';
+import { createLake, runCli } from '../support/env.js';
+
+describe('kinesis-lake run refuses a bad configuration with one clear line and exit 2', () => {
+  it('names a missing KL_STREAM_NAME', async () => {
+    const r = await runCli(['run'], { KL_BUCKET: 'some-bucket', KL_DLQ_URL: 'http://127.0.0.1:1/000000000000/q', KL_STREAM_NAME: '' });
+    expect(r.code).toBe(2);
+    expect(r.stderr.trim().split('\n')).toHaveLength(1);
+    expect(r.stderr).toMatch(/^kinesis-lake: KL_STREAM_NAME is required/);
+  });
+
+  it('names a non-numeric KL_FLUSH_INTERVAL_MS with its value and what is expected', async () => {
+    const r = await runCli(['run'], { KL_STREAM_NAME: 's', KL_BUCKET: 'some-bucket', KL_DLQ_URL: 'http://127.0.0.1:1/000000000000/q', KL_FLUSH_INTERVAL_MS: 'ten' });
+    expect(r.code).toBe(2);
+    expect(r.stderr.trim()).toBe('kinesis-lake: KL_FLUSH_INTERVAL_MS="ten" is invalid: expected a whole number of milliseconds between 1000 and 3600000');
+  });
+
+  it('says when the stream does not exist', async () => {
+    const lake = await createLake(1);
+    const r = await runCli(['run'], lake.env({ KL_STREAM_NAME: 'no-such-stream' }));
+    expect(r.code).toBe(2);
+    expect(r.stderr.trim()).toBe('kinesis-lake: KL_STREAM_NAME="no-such-stream": the Kinesis stream does not exist in this account and region; create it or fix the name');
+  });
+
+  it('says when the bucket does not exist', async () => {
+    const lake = await createLake(1);
+    const r = await runCli(['run'], lake.env({ KL_BUCKET: 'no-such-bucket-kl' }));
+    expect(r.code).toBe(2);
+    expect(r.stderr.trim()).toMatch(/^kinesis-lake: KL_BUCKET="no-such-bucket-kl": the S3 bucket does not exist/);
+  });
+
+  it('says when the dead-letter queue does not exist', async () => {
+    const lake = await createLake(1);
+    const url = lake.dlqUrl.replace(/[^/]+$/, 'no-such-queue');
+    const r = await runCli(['run'], lake.env({ KL_DLQ_URL: url }));
+    expect(r.code).toBe(2);
+    expect(r.stderr.trim()).toMatch(/^kinesis-lake: KL_DLQ_URL=.*the SQS queue does not exist/);
+  });
+
+  it('rejects an unknown command with exit 2', async () => {
+    const r = await runCli(['frobnicate'], {});
+    expect(r.code).toBe(2);
+    expect(r.stderr).toContain('unknown command "frobnicate"');
+  });
+});
