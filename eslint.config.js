@@ -2,7 +2,7 @@ import js from '@eslint/js';
 import tseslint from 'typescript-eslint';
 
 export default tseslint.config(
-  { ignores: ['dist/**', 'node_modules/**', 'deploy/ecs/cdk.out/**', 'coverage/**'] },
+  { ignores: ['dist/**', 'node_modules/**', 'deploy/ecs/cdk.out/**', 'coverage/**', '.scratch/**', '.local-aws/**'] },
   js.configs.recommended,
   ...tseslint.configs.recommended,
   {

@@ -53,7 +53,8 @@ describe('crash and shutdown', () => {
     // Windows long enough that the stop always has an open file to cut early.
     const env = lake.env({ KL_FLUSH_INTERVAL_MS: '60000', KL_FLUSH_MAX_RECORDS: '100000', KL_SHUTDOWN_TIMEOUT_MS: '10000' });
     const svc = startServiceProcess(env, 'stopped');
-    await waitFor('records to flow', async () => svc.log().includes('lease taken') && (await new Promise((r) => setTimeout(() => r(true), 3000))), 30_000);
+    await waitFor('leases to be taken', async () => svc.log().includes('lease taken'), 30_000);
+    await new Promise((r) => setTimeout(r, 3000));
     const t0 = Date.now();
     svc.child.kill('SIGTERM');
     const exit = await svc.exited;
