@@ -64,9 +64,9 @@ const DATE = /^\d{4}-\d{2}-\d{2}$/;
 export const RAW_COLUMNS: readonly LakeColumn[] = [
   { name: 'shardid', type: 'string', comment: 'Kinesis shard id' },
   { name: 'sequencenumber', type: 'string', comment: 'Kinesis sequence number (decimal, up to 128 bits)' },
-  { name: 'subsequencenumber', type: 'bigint', comment: 'KPL sub-sequence number; null for plain records' },
+  { name: 'subsequencenumber', type: 'bigint', comment: 'KPL sub-sequence number, null for plain records' },
   { name: 'partitionkey', type: 'string', comment: 'Kinesis partition key' },
-  { name: 'arrivaltime', type: 'string', comment: 'ApproximateArrivalTimestamp, ISO-8601 UTC; from_iso8601_timestamp() reads it' },
+  { name: 'arrivaltime', type: 'string', comment: 'ApproximateArrivalTimestamp, ISO-8601 UTC (read it with from_iso8601_timestamp)' },
   { name: 'data', type: 'string', comment: 'Payload as JSON text, when it was single-line UTF-8 JSON' },
   { name: 'database64', type: 'string', comment: 'Payload bytes in base64, when data could not hold them' },
 ];
