@@ -56,6 +56,21 @@ describe('encodeParquet', () => {
     }
   });
 
+  it('keeps empty strings apart from nulls and encodes any UTF-16 text as UTF-8', async () => {
+    const texts = ['', 'a', null, 'é', 'x👟y', '\uD800', '', null, 'plain'];
+    const expectedTexts = ['', 'a', null, 'é', 'x👟y', '\uFFFD', '', null, 'plain'];
+    const rowEvents = syntheticEvents(texts.length, SEED + 7);
+    for (const asciiOnly of [false, true]) {
+      const chunk = toColumnChunk(rowEvents);
+      const used = asciiOnly ? texts.map((t) => (t === null ? null : [...t].filter((ch) => ch.charCodeAt(0) < 0x80).join(''))) : texts;
+      chunk.columns.search_query = used;
+      const path = save(await encodeParquet([encodeChunk(chunk)], { compression: 'snappy' }));
+      const rows = await db.all(`SELECT search_query FROM read_parquet(${sqlString(path)}) ORDER BY _sequence_number`);
+      const want = asciiOnly ? used : expectedTexts;
+      expect(rows.map((r) => r.search_query)).toEqual(want);
+    }
+  });
+
   it('declares the contract types: UTC-adjusted millisecond timestamps, required vs optional per column', async () => {
     const path = save(await encodeParquet(chunks, { compression: 'snappy' }));
     const described = await db.all(`DESCRIBE SELECT * FROM read_parquet(${sqlString(path)})`);

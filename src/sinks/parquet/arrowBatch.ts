@@ -6,7 +6,7 @@
  */
 import * as arrow from 'apache-arrow';
 import { CLEANSED_COLUMNS, type CleansedColumn, type CleansedColumnType } from '../../lake/cleansedColumns.js';
-import type { CellValue, ColumnSlice, RowGroupSlices } from './chunkReader.js';
+import type { ColumnSlice, RowGroupSlices } from './chunkReader.js';
 import { CleansedChunkError } from './errors.js';
 
 const TWO_POW_32 = 4294967296;
@@ -110,19 +110,18 @@ function doubleValues(column: CleansedColumn, slices: readonly ColumnSlice[], ro
   return data;
 }
 
-/** UTF-8 bytes and Arrow offsets of a string column (lone surrogates become U+FFFD, as TextEncoder does). */
+const textEncoder = new TextEncoder();
+
+/**
+ * UTF-8 bytes and Arrow offsets of a string column. The common case (all
+ * ASCII) is one native join + encode, with offsets from the string lengths;
+ * any other text takes a per-character encoder (lone surrogates become
+ * U+FFFD, as TextEncoder makes them).
+ */
 function stringValues(column: CleansedColumn, slices: readonly ColumnSlice[], rows: number): { offsets: Int32Array; bytes: Uint8Array } {
   const offsets = new Int32Array(rows + 1);
-  let capacity = 0;
-  for (const { values, start, end } of slices) {
-    for (let r = start; r < end; r++) {
-      const v: CellValue | undefined = values[r];
-      if (typeof v === 'string') capacity += v.length;
-    }
-  }
-  // Sized for ASCII; grows (rarely) for multi-byte text.
-  let bytes = new Uint8Array(Math.max(capacity, 16));
-  let p = 0;
+  const texts: string[] = [];
+  let chars = 0;
   let out = 0;
   for (const slice of slices) {
     const { values, end } = slice;
@@ -130,18 +129,29 @@ function stringValues(column: CleansedColumn, slices: readonly ColumnSlice[], ro
       const s = values[r];
       if (s !== null) {
         if (typeof s !== 'string') badValue(column, slice, r, 'a string');
-        if (p + s.length * 3 > bytes.length) {
-          const grown = new Uint8Array(Math.max(bytes.length * 2, p + s.length * 3));
-          grown.set(bytes.subarray(0, p));
-          bytes = grown;
-        }
-        p = writeUtf8(s, bytes, p);
-        if (p > INT32_MAX) throw new CleansedChunkError(`column "${column.name}" holds over 2 GiB of text in one row group: lower rowGroupRows`);
+        texts.push(s);
+        chars += s.length;
+        if (chars > INT32_MAX) throw new CleansedChunkError(`column "${column.name}" holds over 2 GiB of text in one row group: lower rowGroupRows`);
       }
+      offsets[++out] = chars;
+    }
+  }
+  const joined = textEncoder.encode(texts.join(''));
+  // One byte per UTF-16 unit holds only for pure ASCII, where these offsets are already right.
+  if (joined.length === chars) return { offsets, bytes: joined };
+  if (joined.length > INT32_MAX) throw new CleansedChunkError(`column "${column.name}" holds over 2 GiB of text in one row group: lower rowGroupRows`);
+  // Some text is multi-byte: encode value by value into a buffer of the now-known size.
+  const bytes = new Uint8Array(joined.length);
+  let p = 0;
+  out = 0;
+  for (const { values, start, end } of slices) {
+    for (let r = start; r < end; r++) {
+      const s = values[r];
+      if (typeof s === 'string') p = writeUtf8(s, bytes, p);
       offsets[++out] = p;
     }
   }
-  return { offsets, bytes: bytes.subarray(0, p) };
+  return { offsets, bytes };
 }
 
 function writeUtf8(s: string, bytes: Uint8Array, start: number): number {

@@ -42,7 +42,7 @@ function writerProperties(options: EncodeParquetOptions, rowGroupRows: number) {
  * are CLEANSED_COLUMNS) into one Parquet file. Deterministic: the same
  * chunks and options give the same bytes.
  */
-export async function encodeParquet(chunks: Uint8Array[], options: EncodeParquetOptions): Promise<Uint8Array> {
+export async function encodeParquet(chunks: Uint8Array[], options: EncodeParquetOptions): Promise<Uint8Array<ArrayBuffer>> {
   const rowGroupRows = options.rowGroupRows ?? DEFAULT_ROW_GROUP_ROWS;
   if (!Number.isSafeInteger(rowGroupRows) || rowGroupRows < 1 || rowGroupRows > MAX_ROW_GROUP_ROWS) {
     throw new CleansedChunkError(`rowGroupRows must be a whole number between 1 and ${MAX_ROW_GROUP_ROWS}, got ${rowGroupRows}`);
@@ -99,9 +99,11 @@ export async function encodeParquet(chunks: Uint8Array[], options: EncodeParquet
 }
 
 /** One Uint8Array spanning its whole ArrayBuffer (transferable as is). */
-function ownBuffer(parts: Uint8Array[], total: number): Uint8Array {
+function ownBuffer(parts: Uint8Array[], total: number): Uint8Array<ArrayBuffer> {
   const only = parts[0];
-  if (parts.length === 1 && only !== undefined && only.byteOffset === 0 && only.byteLength === only.buffer.byteLength) return only;
+  if (parts.length === 1 && only !== undefined && only.buffer instanceof ArrayBuffer && only.byteOffset === 0 && only.byteLength === only.buffer.byteLength) {
+    return only as Uint8Array<ArrayBuffer>;
+  }
   const file = new Uint8Array(total);
   let offset = 0;
   for (let i = 0; i < parts.length; i++) {
