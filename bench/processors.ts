@@ -7,6 +7,7 @@
  *
  * Needs `npm run build` first: the pool's worker is dist/processors/worker.js.
  */
+import { loadavg } from 'node:os';
 import { performance } from 'node:perf_hooks';
 import { pathToFileURL } from 'node:url';
 import type { StreamRecord } from '../src/consumer/records.js';
@@ -88,16 +89,22 @@ export default async function run(args: string[]): Promise<Record<string, number
   const ctx = createProcessorContext(options);
   for (const p of pieces.slice(0, 20)) processPiece(p, ctx); // JIT warm-up
   let invalid = 0;
+  const inlineCpu0 = process.cpuUsage();
   const t0 = performance.now();
   for (const p of pieces) invalid += processPiece(p, ctx).counts.invalid;
   const inlineS = (performance.now() - t0) / 1000;
+  const inlineCpu = process.cpuUsage(inlineCpu0);
 
   const pool = new ProcessorPool({ ...options, workers });
   try {
     await Promise.all(pieces.slice(0, 20).map((p) => pool.process(p)));
+    const elu0 = performance.eventLoopUtilization();
+    const cpu0 = process.cpuUsage();
     const t1 = performance.now();
     const results = await Promise.all(pieces.map((p) => pool.process(p)));
     const poolS = (performance.now() - t1) / 1000;
+    const cpu = process.cpuUsage(cpu0);
+    const mainBusy = performance.eventLoopUtilization(elu0).utilization;
     const poolValid = results.reduce((n, r) => n + r.counts.valid, 0);
     const inline = total / inlineS;
     const pooled = total / poolS;
@@ -111,6 +118,11 @@ export default async function run(args: string[]): Promise<Record<string, number
       piece_records: pieceSize,
       avg_record_bytes: Math.round(avgBytes),
       invalid_share: Number((invalid / total).toFixed(4)),
+      // Contention-independent figures: CPU microseconds per record (all threads), and how busy the main thread stayed.
+      inline_cpu_us_per_record: Number(((inlineCpu.user + inlineCpu.system) / total).toFixed(2)),
+      pool_cpu_us_per_record: Number(((cpu.user + cpu.system) / total).toFixed(2)),
+      pool_main_thread_busy_share: Number(mainBusy.toFixed(3)),
+      host_load_avg_1m: Number(loadavg()[0]!.toFixed(2)),
       pool_valid_matches_inline: poolValid === total - invalid ? 'yes' : 'no',
     };
   } finally {

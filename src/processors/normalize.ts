@@ -88,7 +88,7 @@ export function normalizeEvent(obj: JsonObject, meta: RecordMeta, s: NormalizeSe
   }
 
   const values: CellValue[] = new Array<CellValue>(CLEANSED_COLUMNS.length).fill(null);
-  const iso = new Date(eventMs).toISOString();
+  const { date, hour } = utcDateHour(eventMs);
   values[C.eventTime] = eventMs;
   values[C.eventType] = eventType;
   values[C.userId] = cell('user_id', obj.user_id, s.pii);
@@ -102,16 +102,15 @@ export function normalizeEvent(obj: JsonObject, meta: RecordMeta, s: NormalizeSe
   values[C.quantity] = quantity;
   values[C.price] = price;
   values[C.revenue] = eventType === 'purchase' && quantity !== null && price !== null ? roundMoney(price * quantity) : null;
-  values[C.eventDate] = iso.slice(0, 10);
-  values[C.eventHour] = Number(iso.slice(11, 13));
+  values[C.eventDate] = date;
+  values[C.eventHour] = hour;
   values[C.extra] = extraJson(obj, s.pii);
   values[C.shardId] = meta.shardId;
   values[C.sequenceNumber] = meta.sequenceNumber;
   values[C.subSequenceNumber] = meta.subSequenceNumber ?? null;
   values[C.partitionKey] = meta.partitionKey;
   values[C.arrivalTime] = meta.arrivalMs;
-  // Same text as eventHourKey(eventMs), without a second toISOString.
-  return { hour: iso.slice(0, 13), values };
+  return { hour: `${date}T${hour < 10 ? '0' : ''}${hour}`, values };
 }
 
 export function isFailure(x: NormalizedRow | Failure): x is Failure {
@@ -127,6 +126,30 @@ function castNumericStrings(obj: JsonObject, schema: EventSchema): void {
     const n = Number(v);
     if (Number.isFinite(n) && (kind === 'number' || Number.isSafeInteger(n))) obj[name] = n;
   }
+}
+
+/**
+ * UTC 'YYYY-MM-DD' and hour of epoch ms, by integer arithmetic (days to
+ * civil date, Howard Hinnant's algorithm): the same text as
+ * toISOString().slice(0, 10) at a fraction of its cost on the hot path.
+ */
+export function utcDateHour(ms: number): { date: string; hour: number } {
+  const days = Math.floor(ms / 86_400_000);
+  const hour = Math.floor((ms - days * 86_400_000) / 3_600_000);
+  const z = days + 719_468;
+  const era = Math.floor(z / 146_097);
+  const doe = z - era * 146_097;
+  const yoe = Math.floor((doe - Math.floor(doe / 1460) + Math.floor(doe / 36_524) - Math.floor(doe / 146_096)) / 365);
+  const doy = doe - (365 * yoe + Math.floor(yoe / 4) - Math.floor(yoe / 100));
+  const mp = Math.floor((5 * doy + 2) / 153);
+  const day = doy - Math.floor((153 * mp + 2) / 5) + 1;
+  const month = mp < 10 ? mp + 3 : mp - 9;
+  const year = yoe + era * 400 + (month <= 2 ? 1 : 0);
+  if (year < 0 || year > 9999) {
+    const iso = new Date(ms).toISOString();
+    return { date: iso.slice(0, iso.indexOf('T')), hour };
+  }
+  return { date: `${String(year).padStart(4, '0')}-${month < 10 ? '0' : ''}${month}-${day < 10 ? '0' : ''}${day}`, hour };
 }
 
 function cell(field: string, v: unknown, pii: PiiTokenizer): CellValue {

@@ -1,6 +1,7 @@
 import { createHmac } from 'node:crypto';
 import { describe, expect, it } from 'vitest';
-import { CLEANSED_COLUMNS } from '../../src/lake/cleansedColumns.js';
+import { CLEANSED_COLUMNS, eventHourKey } from '../../src/lake/cleansedColumns.js';
+import { utcDateHour } from '../../src/processors/normalize.js';
 import { createProcessorContext } from '../../src/processors/context.js';
 import { processPiece } from '../../src/processors/piece.js';
 import { parseIsoTimestamp } from '../../src/processors/timestamp.js';
@@ -111,5 +112,21 @@ describe('PII', () => {
   it('stores fields in clear when no PII field is configured', () => {
     const [h] = rowsOf([event({ user_id: 'plain-user' })], testOptions({ piiFields: [], piiKey: undefined }));
     expect(h!.rows[0]!.user_id).toBe('plain-user');
+  });
+});
+
+describe('utcDateHour', () => {
+  it('matches toISOString and eventHourKey across years, leap days and hours', () => {
+    let x = 7;
+    for (let i = 0; i < 20_000; i++) {
+      x = (x * 1103515245 + 12345) % 2147483648;
+      const ms = Date.UTC(1970, 0, 1) + Math.floor((x / 2147483648) * (Date.UTC(2400, 0, 1) - Date.UTC(1970, 0, 1)));
+      const { date, hour } = utcDateHour(ms);
+      const iso = new Date(ms).toISOString();
+      expect(`${date}T${String(hour).padStart(2, '0')}`).toBe(eventHourKey(ms));
+      expect(date).toBe(iso.slice(0, 10));
+    }
+    expect(utcDateHour(Date.parse('2024-02-29T23:59:59.999Z'))).toEqual({ date: '2024-02-29', hour: 23 });
+    expect(utcDateHour(Date.parse('2000-03-01T00:00:00Z'))).toEqual({ date: '2000-03-01', hour: 0 });
   });
 });
