@@ -3,6 +3,8 @@
  * the ECS task definition), its default, its unit and a doc line. The README's
  * configuration table is checked against this list by a test.
  */
+import { availableParallelism } from 'node:os';
+import { fileURLToPath } from 'node:url';
 import { ConfigError } from '../errors.js';
 
 export type InitialPosition = 'TRIM_HORIZON' | 'LATEST' | 'AT_TIMESTAMP';
@@ -33,6 +35,17 @@ export interface Config {
   memoryBudgetBytes: number;
   workerId: string | undefined;
   logLevel: string;
+  /** Processor worker threads. */
+  workers: number;
+  /** Folder of `<event_type>.schema.json` files. */
+  schemaDir: string;
+  maxRecordBytes: number;
+  maxJsonDepth: number;
+  maxFutureMs: number;
+  /** Top-level fields replaced by HMAC tokens in the cleansed zone; empty when none. */
+  piiFields: string[];
+  piiKey: string | undefined;
+  piiKeySecretArn: string | undefined;
 }
 
 type Parser<T> = (raw: string, env: string) => T;
@@ -95,6 +108,27 @@ export function isoTimestamp(): Parser<number | undefined> {
   };
 }
 
+export function fieldList(): Parser<string[]> {
+  return (raw, env) => {
+    const v = raw.trim();
+    if (v.toLowerCase() === 'none') return [];
+    const fields = v.split(',').map((f) => f.trim());
+    if (fields.some((f) => !/^[A-Za-z0-9_.-]{1,128}$/.test(f))) fail(env, raw, 'a comma-separated list of field names, or none');
+    return [...new Set(fields)];
+  };
+}
+
+/** A secret: the error message must not echo the value. */
+export function secret(minChars: number): Parser<string | undefined> {
+  return (raw, env) => {
+    if (raw.length < minChars) throw new ConfigError(env, `${env} is invalid: expected at least ${minChars} characters (value not shown)`);
+    return raw;
+  };
+}
+
+// The shipped schemas; the same relative path from src/config and dist/config.
+const DEFAULT_SCHEMA_DIR = fileURLToPath(new URL('../../schemas/clickstream', import.meta.url));
+
 function opt<K extends keyof Config>(
   env: string,
   key: K,
@@ -130,5 +164,13 @@ export const OPTIONS: readonly OptionSpec[] = [
   opt('KL_FAILOVER_MS', 'failoverMs', 'A lease whose counter has not moved for this long is expired; renewal runs every third of it.', integer(1000, 600_000, 'milliseconds'), { text: '10000', value: () => 10_000 }),
   opt('KL_MEMORY_BUDGET_BYTES', 'memoryBudgetBytes', 'One budget for prefetched batches, the worker queue, open files, uploads and dead letters; polling pauses above 90% of it.', integer(16 * MiB, 64 * 1024 * MiB, 'bytes'), { text: '805306368 (768 MiB, for a 2 GiB task)', value: () => 768 * MiB }),
   opt('KL_WORKER_ID', 'workerId', 'Identity of this worker in the lease table.', nonEmpty('a non-empty worker id'), { text: 'ECS task ARN, else host name + pid', value: () => undefined }),
+  opt('KL_WORKERS', 'workers', 'Worker threads that parse, validate and normalize records.', integer(1, 256, 'threads'), { text: 'the number of CPU cores', value: () => availableParallelism() }),
+  opt('KL_SCHEMA_DIR', 'schemaDir', 'Folder of JSON Schemas, one <event_type>.schema.json per event type; records dispatch on event_type.', nonEmpty('a folder path'), { text: 'schemas/clickstream in the package', value: () => DEFAULT_SCHEMA_DIR }),
+  opt('KL_MAX_RECORD_BYTES', 'maxRecordBytes', 'A user record larger than this goes to the DLQ as too_large.', integer(1024, 10 * MiB, 'bytes'), { text: '1000000', value: () => 1_000_000 }),
+  opt('KL_MAX_JSON_DEPTH', 'maxJsonDepth', 'A payload nested deeper than this goes to the DLQ as too_deep.', integer(2, 1000, 'levels'), { text: '64', value: () => 64 }),
+  opt('KL_MAX_FUTURE_MS', 'maxFutureMs', 'An event timestamp more than this after the record\'s arrival time goes to the DLQ as future_timestamp.', integer(0, 31 * 24 * 3_600_000, 'milliseconds'), { text: '3600000', value: () => 3_600_000 }),
+  opt('KL_PII_FIELDS', 'piiFields', 'Top-level fields replaced by an HMAC-SHA256 token in the cleansed zone (comma list, or none).', fieldList(), { text: 'user_id,session_id', value: () => ['user_id', 'session_id'] }),
+  opt('KL_PII_KEY', 'piiKey', 'HMAC key for KL_PII_FIELDS (at least 16 characters); required when fields are listed and KL_PII_KEY_SECRET_ARN is not set.', secret(16), { text: '(none)', value: () => undefined }),
+  opt('KL_PII_KEY_SECRET_ARN', 'piiKeySecretArn', 'Secrets Manager secret holding the HMAC key; read once at start-up, wins over KL_PII_KEY.', nonEmpty('a Secrets Manager secret ARN or name'), { text: '(none)', value: () => undefined }),
   opt('LOG_LEVEL', 'logLevel', 'pino log level.', oneOf(['FATAL', 'ERROR', 'WARN', 'INFO', 'DEBUG', 'TRACE', 'SILENT'] as const) as unknown as Parser<string>, { text: 'info', value: () => 'INFO' }),
 ] as unknown as readonly OptionSpec[];

@@ -1,0 +1,25 @@
+/**
+ * The piscina worker entry (compiled to dist/processors/worker.js). The
+ * context (compiled schemas, PII key) is built once per thread, on the first
+ * task, from the options the pool passed as workerData.
+ */
+import { Piscina } from 'piscina';
+import { createProcessorContext, type ProcessorContext } from './context.js';
+import { packResult, unpackPiece } from './packing.js';
+import { processPiece } from './piece.js';
+import { crashHookFor, type ProcessorWorkerData } from './workerData.js';
+
+let ctx: ProcessorContext | undefined;
+
+function context(): ProcessorContext {
+  if (ctx === undefined) {
+    const data = Piscina.workerData as ProcessorWorkerData;
+    ctx = createProcessorContext(data.options, crashHookFor(data.testHooks));
+  }
+  return ctx;
+}
+
+export default function processTask(task: ArrayBuffer): unknown {
+  const result = packResult(processPiece(unpackPiece(task), context()));
+  return Piscina.move(result);
+}

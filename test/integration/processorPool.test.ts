@@ -1,0 +1,75 @@
+/**
+ * The pool runs dist/processors/worker.js: `npm test` builds before vitest
+ * runs; when running this file alone, `npm run build` first.
+ */
+import { existsSync } from 'node:fs';
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { ProcessorPool, workerFilename } from '../../src/processors/pool.js';
+import { ConfigError } from '../../src/errors.js';
+import { decodeRawLine } from '../../src/sinks/rawLine.js';
+import { decodeChunks, expectMixedPieceResult, kinesisRecord, mixedPiece, piece, rawLines, testOptions, validJson, handAggregate, bytes } from '../support/processorFixtures.js';
+
+const POISON = '__kl_test_poison__';
+
+describe('ProcessorPool', () => {
+  beforeAll(() => {
+    expect(existsSync(workerFilename()), `${workerFilename()} is missing: run npm run build`).toBe(true);
+  });
+
+  describe('with healthy workers', () => {
+    const pool = new ProcessorPool({ ...testOptions(), workers: 2 });
+    afterAll(() => pool.close());
+
+    it('routes the bad-input catalogue exactly as processPiece does', async () => {
+      const m = mixedPiece();
+      expectMixedPieceResult(await pool.process(m.input), m);
+    });
+
+    it('processes many pieces concurrently, each result matching its own input', async () => {
+      const inputs = Array.from({ length: 12 }, (_, p) => piece(Array.from({ length: 50 }, (_, i) => kinesisRecord(validJson(p * 1000 + i)))));
+      const results = await Promise.all(inputs.map((i) => pool.process(i)));
+      results.forEach((r, p) => {
+        expect(r.counts.valid).toBe(50);
+        const products = decodeChunks(r.cleansed).flatMap((c) => c.columns.product_id!);
+        expect(products).toEqual(Array.from({ length: 50 }, (_, i) => `SKU-${p * 1000 + i}`));
+        expect(rawLines(r.raw).map((l) => decodeRawLine(l).sequenceNumber)).toEqual(inputs[p]!.records.map((x) => x.sequenceNumber));
+      });
+      expect(pool.stats().completedTasks).toBeGreaterThanOrEqual(12);
+      expect(pool.stats().workers).toBe(2);
+    });
+  });
+
+  for (const crashMode of ['throw', 'exit'] as const) {
+    it(`isolates a record that makes its worker ${crashMode === 'throw' ? 'throw' : 'die'}: processor_crash for it, the rest fine, the pool keeps working`, async () => {
+      const pool = new ProcessorPool({ ...testOptions(), workers: 2, testHooks: { crashMarker: POISON, crashMode } });
+      try {
+        const poisoned = JSON.stringify({ ...JSON.parse(validJson(5)), note: POISON });
+        const agg = handAggregate([bytes(validJson(100)), bytes(JSON.stringify({ ...JSON.parse(validJson(101)), note: POISON }))]);
+        const records = [kinesisRecord(validJson(0)), kinesisRecord(poisoned), kinesisRecord(validJson(1)), kinesisRecord(agg), kinesisRecord(validJson(2))];
+        const r = await pool.process(piece(records));
+        expect(r.dlq.map((d) => [d.reason, d.sequenceNumber, d.subSequenceNumber])).toEqual([
+          ['processor_crash', records[1]!.sequenceNumber, null],
+          ['processor_crash', records[3]!.sequenceNumber, null],
+        ]);
+        expect(Buffer.from(r.dlq[0]!.payloadBase64!, 'base64').toString()).toBe(poisoned);
+        expect(r.counts.valid).toBe(3);
+        expect(decodeChunks(r.cleansed).flatMap((c) => c.columns.product_id!)).toEqual(['SKU-0', 'SKU-1', 'SKU-2']);
+        const lines = rawLines(r.raw).map(decodeRawLine);
+        expect(lines.map((l) => Buffer.from(l.data).toString('base64'))).toEqual(records.map((x) => Buffer.from(x.data).toString('base64')));
+        expect(pool.stats().crashedPieces).toBe(1);
+        expect(pool.stats().crashedRecords).toBe(2);
+
+        // The pool still works afterwards.
+        const after = await pool.process(piece([kinesisRecord(validJson(7)), kinesisRecord(validJson(8))]));
+        expect(after.counts.valid).toBe(2);
+        expect(after.dlq).toHaveLength(0);
+      } finally {
+        await pool.close();
+      }
+    });
+  }
+
+  it('fails at construction with a ConfigError when PII fields have no key', () => {
+    expect(() => new ProcessorPool({ ...testOptions({ piiKey: undefined }), workers: 1 })).toThrow(ConfigError);
+  });
+});
