@@ -13,11 +13,13 @@ import { S3ObjectStore, type ObjectStorePort } from './sinks/objectStore.js';
 import { LakeWriter } from './sinks/lakeWriter.js';
 import { MemoryBudget } from './consumer/memoryBudget.js';
 import { StreamWorker } from './consumer/streamWorker.js';
-import { RawOnlyProcessor } from './consumer/rawOnlyProcessor.js';
 import { resolveWorkerId } from './consumer/workerId.js';
 import { checkQueue } from './sinks/queueCheck.js';
 import { errorMessage } from './errors.js';
 import type { PieceProcessor } from './consumer/pieceProcessor.js';
+import { ProcessorPool, processorOptionsFromConfig, resolvePiiKey, type DlqEnvelope } from './processors/index.js';
+import { DlqSender } from './sinks/dlqSender.js';
+import { createObjectPutPort, createSqsBatchPort, type SqsBatchPort } from './sinks/dlqPorts.js';
 import { Metrics } from './metrics/metrics.js';
 import { pipelineObserver } from './metrics/pipelineObserver.js';
 import { instrumentPort } from './metrics/instrumentedPorts.js';
@@ -29,10 +31,11 @@ export interface ServicePorts {
   kinesis: KinesisPort;
   leases: LeaseStore;
   store: ObjectStorePort;
+  sqs: SqsBatchPort;
 }
 
 export interface Service {
-  worker: StreamWorker;
+  worker: StreamWorker<DlqEnvelope>;
   logger: Logger;
   metrics: Metrics;
   /** The port of /metrics, /healthz and /readyz; undefined when KL_METRICS_PORT=0 and no server was asked for. */
@@ -45,7 +48,7 @@ export interface StartServiceOptions {
   /** Replace the AWS adapters (tests wrap them with fault injection). */
   wrapPorts?: (ports: ServicePorts) => ServicePorts;
   logger?: Logger;
-  processor?: PieceProcessor;
+  processor?: PieceProcessor<DlqEnvelope>;
   /** Serve /metrics etc. even with KL_METRICS_PORT=0 (on a free port). */
   serveOps?: boolean;
 }
@@ -59,12 +62,14 @@ export async function startService(config: Config, options: StartServiceOptions 
     kinesis: new SdkKinesisPort(clients.kinesis),
     leases: new DynamoLeaseStore(clients.dynamodb, config.appName),
     store: new S3ObjectStore(clients.s3, config.bucket),
+    sqs: createSqsBatchPort(clients.sqs),
   };
   if (options.wrapPorts) ports = options.wrapPorts(ports);
   ports = {
     kinesis: instrumentPort(ports.kinesis, 'kinesis', metrics),
     leases: instrumentPort(ports.leases, 'dynamodb', metrics),
     store: instrumentPort(ports.store, 's3', metrics),
+    sqs: instrumentPort(ports.sqs, 'sqs', metrics),
   };
 
   try {
@@ -77,10 +82,43 @@ export async function startService(config: Config, options: StartServiceOptions 
     throw err;
   }
 
-  const processor = options.processor ?? new RawOnlyProcessor();
-  const writer = new LakeWriter({ store: ports.store, streamName: config.streamName, deadLetters: undefined, logger });
+  let pool: ProcessorPool | undefined;
+  try {
+    const piiKey = await resolvePiiKey(config);
+    pool = new ProcessorPool({ ...processorOptionsFromConfig(config, piiKey), workers: config.workers });
+  } catch (err) {
+    clients.destroy();
+    throw err;
+  }
+  const processorPool = pool;
+  const processor: PieceProcessor<DlqEnvelope> = options.processor ?? processorPool;
+  metrics.watchWorkerPool(() => {
+    const st = processorPool.stats();
+    return { queueDepth: st.queued, utilization: st.utilization };
+  });
+  const dlq = new DlqSender({
+    queueUrl: config.dlqUrl,
+    bucket: config.bucket,
+    sqs: ports.sqs,
+    s3: { putObject: (bucket, key, body, contentType) => ports.store.put(key, body, { contentType }) },
+    logger,
+  });
+  const compression = config.parquetCompression === 'ZSTD' ? 'zstd' : 'snappy';
+  const writer = new LakeWriter<DlqEnvelope>({
+    store: ports.store,
+    streamName: config.streamName,
+    table: config.tableName,
+    deadLetters: dlq,
+    parquet: { encode: (chunks) => processorPool.encodeParquet(chunks, compression) },
+    logger,
+    onObject: (zone, records, bytes, durationMs) => {
+      metrics.recordsWrittenTo(zone, records);
+      if (zone !== 'dlq') metrics.objectWritten(zone, bytes);
+      metrics.observeFlush(zone, durationMs / 1000);
+    },
+  });
   const budget = new MemoryBudget(config.memoryBudgetBytes);
-  const worker = new StreamWorker({
+  const worker = new StreamWorker<DlqEnvelope>({
     workerId,
     kinesis: ports.kinesis,
     leases: ports.leases,
@@ -94,6 +132,7 @@ export async function startService(config: Config, options: StartServiceOptions 
     settings: {
       streamName: config.streamName,
       cutRules: { intervalMs: config.flushIntervalMs, maxRecords: config.flushMaxRecords, maxBytes: config.flushMaxBytes },
+      segmentRules: { intervalMs: config.cleansedFlushIntervalMs, maxRecords: config.cleansedFlushMaxRecords, maxBytes: config.cleansedFlushMaxBytes },
       idleWaitMs: config.idleWaitMs,
       idleCloseGraceMs: config.idleCloseGraceMs,
       maxRecordsPerCall: config.maxRecordsPerCall,
@@ -133,7 +172,7 @@ export async function startService(config: Config, options: StartServiceOptions 
         } catch (err) {
           logger.error({ err: errorMessage(err) }, 'worker shutdown failed');
         }
-        await processor.close().catch(() => undefined);
+        await processorPool.close().catch(() => undefined);
         clearInterval(gauges);
         await ops?.close().catch(() => undefined);
         clients.destroy();

@@ -61,6 +61,8 @@ export async function demoCommand(options: DemoOptions, out: NodeJS.WritableStre
       KL_FLUSH_INTERVAL_MS: String(options.flushIntervalMs),
       KL_METRICS_PORT: '0',
       KL_WORKER_ID: 'demo-worker',
+      KL_PII_KEY: process.env.KL_PII_KEY ?? 'demo-only-pii-key-not-secret',
+      KL_CLEANSED_FLUSH_INTERVAL_MS: String(Math.max(options.flushIntervalMs, 30_000)),
       LOG_LEVEL: process.env.LOG_LEVEL ?? 'info',
     });
     const logFile = join(options.workDir, 'service.log');

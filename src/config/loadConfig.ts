@@ -26,6 +26,13 @@ export function loadConfig(env: Env, configFile?: string): Config {
   }
   const config = out as Config;
   config.logLevel = config.logLevel.toLowerCase();
+  if (config.tableName === '') config.tableName = defaultTableName(config.streamName);
+  if (config.cleansedFlushIntervalMs < config.flushIntervalMs) {
+    throw new ConfigError(
+      'KL_CLEANSED_FLUSH_INTERVAL_MS',
+      `KL_CLEANSED_FLUSH_INTERVAL_MS=${config.cleansedFlushIntervalMs} is shorter than KL_FLUSH_INTERVAL_MS=${config.flushIntervalMs}: the cleansed window must be at least the raw window`,
+    );
+  }
   if (config.initialPosition === 'AT_TIMESTAMP' && config.initialTimestampMs === undefined) {
     throw new ConfigError(
       'KL_INITIAL_TIMESTAMP',
@@ -70,4 +77,10 @@ function readConfigFile(path: string | undefined): Env {
     out[k] = String(v);
   }
   return out;
+}
+
+/** The stream name as a Glue/Athena table name: lower case, underscores. */
+export function defaultTableName(streamName: string): string {
+  const t = streamName.toLowerCase().replace(/[^a-z0-9_]/g, '_');
+  return /^[a-z]/.test(t) ? t : `t_${t}`;
 }

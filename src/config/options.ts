@@ -33,6 +33,12 @@ export interface Config {
   shardSyncIntervalMs: number;
   failoverMs: number;
   memoryBudgetBytes: number;
+  cleansedFlushIntervalMs: number;
+  cleansedFlushMaxRecords: number;
+  cleansedFlushMaxBytes: number;
+  /** Cleansed table name (cleansed/<table>/); defaults to the stream name in snake case. */
+  tableName: string;
+  parquetCompression: 'SNAPPY' | 'ZSTD';
   workerId: string | undefined;
   logLevel: string;
   /** Processor worker threads. */
@@ -163,6 +169,11 @@ export const OPTIONS: readonly OptionSpec[] = [
   opt('KL_SHARD_SYNC_INTERVAL_MS', 'shardSyncIntervalMs', 'How often the shard list is read to find new shards.', integer(1000, 3_600_000, 'milliseconds'), { text: '30000', value: () => 30_000 }),
   opt('KL_FAILOVER_MS', 'failoverMs', 'A lease whose counter has not moved for this long is expired; renewal runs every third of it.', integer(1000, 600_000, 'milliseconds'), { text: '10000', value: () => 10_000 }),
   opt('KL_MEMORY_BUDGET_BYTES', 'memoryBudgetBytes', 'One budget for prefetched batches, the worker queue, open files, uploads and dead letters; polling pauses above 90% of it.', integer(16 * MiB, 64 * 1024 * MiB, 'bytes'), { text: '805306368 (768 MiB, for a 2 GiB task)', value: () => 768 * MiB }),
+  opt('KL_CLEANSED_FLUSH_INTERVAL_MS', 'cleansedFlushIntervalMs', 'Cleansed-zone (segment) window on arrival time, aligned to the epoch; checkpoints move at its cuts.', integer(1000, 3_600_000, 'milliseconds'), { text: '300000', value: () => 300_000 }),
+  opt('KL_CLEANSED_FLUSH_MAX_RECORDS', 'cleansedFlushMaxRecords', 'A segment (and its cleansed files) closes after this many Kinesis records.', integer(1, 50_000_000, 'records'), { text: '2000000', value: () => 2_000_000 }),
+  opt('KL_CLEANSED_FLUSH_MAX_BYTES', 'cleansedFlushMaxBytes', 'A segment closes when its payload bytes reach this; bounds the memory a shard holds between checkpoints.', integer(64 * 1024, 4096 * MiB, 'bytes'), { text: '134217728', value: () => 128 * MiB }),
+  opt('KL_TABLE_NAME', 'tableName', 'Cleansed table name: objects go under cleansed/<table>/ and the DDL names it.', nonEmpty('a table name of a-z, 0-9 and _', /^[a-z][a-z0-9_]{0,127}$/), { text: 'the stream name in snake case', value: () => '' }),
+  opt('KL_PARQUET_COMPRESSION', 'parquetCompression', 'Parquet compression of the cleansed zone.', oneOf(['SNAPPY', 'ZSTD'] as const), { text: 'SNAPPY', value: () => 'SNAPPY' }),
   opt('KL_WORKER_ID', 'workerId', 'Identity of this worker in the lease table.', nonEmpty('a non-empty worker id'), { text: 'ECS task ARN, else host name + pid', value: () => undefined }),
   opt('KL_WORKERS', 'workers', 'Worker threads that parse, validate and normalize records.', integer(1, 256, 'threads'), { text: 'the number of CPU cores', value: () => availableParallelism() }),
   opt('KL_SCHEMA_DIR', 'schemaDir', 'Folder of JSON Schemas, one <event_type>.schema.json per event type; records dispatch on event_type.', nonEmpty('a folder path'), { text: 'schemas/clickstream in the package', value: () => DEFAULT_SCHEMA_DIR }),

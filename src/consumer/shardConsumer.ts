@@ -14,17 +14,21 @@ import type { HeldLease } from '../checkpoint/heldLease.js';
 import { SENTINEL, isSentinel, pendingPosition } from '../checkpoint/lease.js';
 import { compareSequence, type ShardPosition, type StreamRecord } from './records.js';
 import type { IteratorStart, KinesisPort, ShardInfo } from './kinesisPort.js';
-import { FileCutter, type CutRules, type Piece } from './fileCutter.js';
+import type { CutRules } from './fileCutter.js';
+import { SegmentCutter, type SegmentPiece } from './segmentCutter.js';
 import { ReadPacer } from './readPacer.js';
 import { backoffMs, sleep } from './backoff.js';
 import type { MemoryBudget } from './memoryBudget.js';
 import type { DeadLetter, PieceOutput, PieceProcessor } from './pieceProcessor.js';
-import type { LakeWriter, SealedFile, WrittenFile } from '../sinks/lakeWriter.js';
+import type { LakeWriter, SealedFile, SealedSegment, WrittenFile } from '../sinks/lakeWriter.js';
 import { canTransition, strongerReason, type ShardState, type ShutdownReason } from './shardStates.js';
 
 export interface ShardConsumerSettings {
   streamName: string;
+  /** Raw-file cuts. */
   cutRules: CutRules;
+  /** Segment cuts (the cleansed zone's coarser rules); checkpoints sit only at segment ends. */
+  segmentRules: CutRules;
   idleWaitMs: number;
   idleCloseGraceMs: number;
   maxRecordsPerCall: number;
@@ -57,9 +61,19 @@ export interface ShardConsumerDeps<D extends DeadLetter> {
   now?: () => number;
 }
 
-interface OpenFile<D extends DeadLetter> {
-  file: SealedFile<D>;
+interface OpenSegment<D extends DeadLetter> {
+  segment: SealedSegment<D>;
   budgetBytes: number;
+}
+
+/**
+ * One item of the commit queue: a raw file, and the segment it ends, if it
+ * ends one (a segment can also end after its last raw file was already
+ * written, when its window closes on an idle shard).
+ */
+interface Sealed<D extends DeadLetter> {
+  file: SealedFile<D> | undefined;
+  segment: OpenSegment<D> | undefined;
 }
 
 export interface ShardOutcome {
@@ -71,14 +85,15 @@ export interface ShardOutcome {
 export class ShardConsumer<D extends DeadLetter = DeadLetter> {
   private stateValue: ShardState = 'INITIALIZING';
   private reason: ShutdownReason | undefined;
-  private readonly cutter: FileCutter;
+  private readonly cutter: SegmentCutter;
   private readonly pacer: ReadPacer;
   private readonly pollAbort = new AbortController();
   private readonly writeAbort = new AbortController();
   private readonly log: Logger;
   private readonly now: () => number;
-  private open: OpenFile<D> | undefined;
-  private readonly sealed: OpenFile<D>[] = [];
+  private open: SealedFile<D> | undefined;
+  private segment: OpenSegment<D> | undefined;
+  private readonly sealed: Sealed<D>[] = [];
   private committerWake: (() => void) | undefined;
   private committerDone: Promise<void> | undefined;
   private lastDelivered: string | undefined;
@@ -89,7 +104,7 @@ export class ShardConsumer<D extends DeadLetter = DeadLetter> {
   lastCheckpoint: string | undefined;
 
   constructor(private readonly deps: ShardConsumerDeps<D>) {
-    this.cutter = new FileCutter(deps.settings.cutRules);
+    this.cutter = new SegmentCutter(deps.settings.segmentRules, deps.settings.cutRules);
     this.now = deps.now ?? Date.now;
     this.pacer = new ReadPacer(deps.settings.idleWaitMs, this.now);
     this.log = deps.logger.child({ shardId: deps.shard.shardId });
@@ -161,7 +176,8 @@ export class ShardConsumer<D extends DeadLetter = DeadLetter> {
         const ended = await this.poll(start);
         if (ended && this.reason === undefined) {
           this.transition('DRAINING');
-          this.sealOpen(false);
+          this.cutter.closeOpenSegment();
+          this.sealSegment(false);
           await this.drain();
           if (this.lostOrFailed()) throw this.committerError ?? new LeaseLostError(this.shardId);
           await this.deps.lease.checkpointShardEnd();
@@ -296,7 +312,7 @@ export class ShardConsumer<D extends DeadLetter = DeadLetter> {
     for (const piece of pieces) this.dispatch(piece);
   }
 
-  private dispatch(piece: Piece): void {
+  private dispatch(piece: SegmentPiece): void {
     const records = piece.records;
     const first = records[0]!;
     const last = records[records.length - 1]!;
@@ -304,27 +320,29 @@ export class ShardConsumer<D extends DeadLetter = DeadLetter> {
     for (const r of records) payload += r.data.byteLength;
     const budgetBytes = Math.ceil(payload * this.deps.settings.budgetBytesPerPayloadByte);
     this.deps.budget.acquire(budgetBytes);
-    if (piece.startsFile) this.seal(false);
-    if (!this.open) {
-      this.open = {
-        file: {
-          shardId: this.shardId,
-          firstSequence: first.sequenceNumber,
-          lastSequence: last.sequenceNumber,
-          firstArrivalMs: first.arrivalMs,
-          kinesisRecords: 0,
-          payloadBytes: 0,
-          forced: false,
-          outputs: [],
-        },
-        budgetBytes: 0,
-      };
-    }
-    const open = this.open;
-    open.file.lastSequence = last.sequenceNumber;
-    open.file.kinesisRecords += records.length;
-    open.file.payloadBytes += payload;
-    open.budgetBytes += budgetBytes;
+    // The cutter already decided these cuts; only cuts made from outside the records tell it.
+    if (piece.startsSegment) this.sealSegment(false);
+    else if (piece.startsFile) this.sealFile();
+    this.segment ??= {
+      segment: { shardId: this.shardId, firstSequence: first.sequenceNumber, lastSequence: first.sequenceNumber, forced: false, outputs: [] },
+      budgetBytes: 0,
+    };
+    this.open ??= {
+      shardId: this.shardId,
+      firstSequence: first.sequenceNumber,
+      lastSequence: first.sequenceNumber,
+      firstArrivalMs: first.arrivalMs,
+      kinesisRecords: 0,
+      payloadBytes: 0,
+      forced: false,
+      outputs: [],
+    };
+    const file = this.open;
+    file.lastSequence = last.sequenceNumber;
+    file.kinesisRecords += records.length;
+    file.payloadBytes += payload;
+    this.segment.segment.lastSequence = last.sequenceNumber;
+    this.segment.budgetBytes += budgetBytes;
     const output = this.deps.processor.process({
       streamName: this.deps.settings.streamName,
       shardId: this.shardId,
@@ -335,44 +353,66 @@ export class ShardConsumer<D extends DeadLetter = DeadLetter> {
       (o) => this.deps.observer?.onPieceProcessed?.(this.shardId, o),
       () => undefined,
     );
-    open.file.outputs.push(output);
-    // The cutter already knows this file ended; only cuts made from outside the records close it there.
-    if (piece.closesFile) this.seal(false);
+    file.outputs.push(output);
+    this.segment.segment.outputs.push(output);
+    if (piece.closesSegment) this.sealSegment(false);
+    else if (piece.closesFile) this.sealFile();
   }
 
-  /** Ends the open file from outside the records (idle window, shard end, forced cut). */
-  private sealOpen(forced: boolean): void {
-    this.cutter.closeOpenFile();
-    this.seal(forced);
-  }
-
-  private seal(forced: boolean): void {
-    const open = this.open;
-    if (!open) return;
-    open.file.forced = forced;
+  /** Queues the open raw file for writing (the segment stays open). */
+  private sealFile(): void {
+    const file = this.open;
+    if (!file) return;
     this.open = undefined;
-    this.sealed.push(open);
+    this.sealed.push({ file, segment: undefined });
     this.committerWake?.();
   }
 
-  /** A caught-up shard closes its open window once the window (plus grace) has passed. */
-  private closeIdleWindow(): void {
-    const end = this.cutter.openWindowEndMs();
-    if (end === undefined || !this.open) return;
-    if (this.now() >= end + this.deps.settings.idleCloseGraceMs) this.sealOpen(false);
+  /** Queues the open raw file together with the segment it ends; the checkpoint follows them. */
+  private sealSegment(forced: boolean): void {
+    const file = this.open;
+    const segment = this.segment;
+    this.open = undefined;
+    this.segment = undefined;
+    if (!segment) return;
+    if (file) file.forced = forced;
+    segment.segment.forced = forced;
+    this.sealed.push({ file, segment });
+    this.committerWake?.();
   }
 
   /**
-   * Cuts the open file early. The cut is not a function of the stream, so it
-   * is written to the lease as a pending checkpoint before the file exists:
-   * whoever replays from the older checkpoint repeats the same cut.
+   * A caught-up shard closes its open raw window once it has passed (plus a
+   * grace period), and its segment once the segment's window has passed.
+   */
+  private closeIdleWindow(): void {
+    const now = this.now();
+    const grace = this.deps.settings.idleCloseGraceMs;
+    const segmentEnd = this.cutter.openSegmentWindowEndMs();
+    if (segmentEnd !== undefined && now >= segmentEnd + grace) {
+      this.cutter.closeOpenSegment();
+      this.sealSegment(false);
+      return;
+    }
+    const fileEnd = this.cutter.openFileWindowEndMs();
+    if (fileEnd !== undefined && this.open && now >= fileEnd + grace) {
+      this.cutter.closeOpenFile();
+      this.sealFile();
+    }
+  }
+
+  /**
+   * Cuts the open segment early. The cut is not a function of the stream, so
+   * it is written to the lease as a pending checkpoint before any file of it
+   * exists: whoever replays from the older checkpoint repeats the same cut.
    */
   private async forceCutOpenFile(): Promise<void> {
-    const open = this.open;
-    if (!open) return;
-    const pending: ShardPosition = { sequenceNumber: open.file.lastSequence, subSequenceNumber: undefined };
+    const segment = this.segment;
+    if (!segment) return;
+    const pending: ShardPosition = { sequenceNumber: segment.segment.lastSequence, subSequenceNumber: undefined };
     await this.deps.lease.prepareCheckpoint(pending);
-    this.sealOpen(true);
+    this.cutter.closeOpenSegment();
+    this.sealSegment(true);
   }
 
   /** Resolves when every sealed file has been written and checkpointed (or writing stopped). */
@@ -413,14 +453,21 @@ export class ShardConsumer<D extends DeadLetter = DeadLetter> {
       }
       this.committing = true;
       try {
-        const written = await this.deps.writer.write(next.file, signal);
-        if (signal.aborted || this.deps.lease.lost) break;
-        const lastSub = written.lastSubSequenceNumber;
-        await this.deps.lease.checkpoint({ sequenceNumber: next.file.lastSequence, subSequenceNumber: lastSub });
-        this.lastCheckpoint = next.file.lastSequence;
-        this.deps.observer?.onCheckpoint?.(this.shardId, next.file.lastSequence);
-        this.deps.budget.release(next.budgetBytes);
-        next.budgetBytes = 0;
+        if (next.file) {
+          const written = await this.deps.writer.write(next.file, signal);
+          this.deps.observer?.onFileWritten?.(this.shardId, written, 0);
+          if (signal.aborted || this.deps.lease.lost) break;
+        }
+        const seg = next.segment;
+        if (seg) {
+          const lastSub = await this.deps.writer.writeSegment(seg.segment, signal);
+          if (signal.aborted || this.deps.lease.lost) break;
+          await this.deps.lease.checkpoint({ sequenceNumber: seg.segment.lastSequence, subSequenceNumber: lastSub });
+          this.lastCheckpoint = seg.segment.lastSequence;
+          this.deps.observer?.onCheckpoint?.(this.shardId, seg.segment.lastSequence);
+          this.deps.budget.release(seg.budgetBytes);
+          seg.budgetBytes = 0;
+        }
       } catch (err) {
         if (!(err instanceof LeaseLostError) && !signal.aborted) {
           this.committerError = err;
@@ -444,9 +491,10 @@ export class ShardConsumer<D extends DeadLetter = DeadLetter> {
   }
 
   private releaseAllBudget(): void {
-    for (const f of this.sealed) this.deps.budget.release(f.budgetBytes);
+    for (const item of this.sealed) if (item.segment) this.deps.budget.release(item.segment.budgetBytes);
     this.sealed.length = 0;
-    if (this.open) this.deps.budget.release(this.open.budgetBytes);
+    if (this.segment) this.deps.budget.release(this.segment.budgetBytes);
+    this.segment = undefined;
     this.open = undefined;
   }
 }

@@ -16,11 +16,6 @@ export function pipelineObserver(metrics: Metrics): ShardObserver & WorkerObserv
       if (throttled) metrics.getRecordsThrottled(shardId);
       metrics.getRecordsRetried(shardId);
     },
-    onFileWritten(_shardId, file, durationMs) {
-      metrics.recordsWrittenTo('raw', file.userRecords);
-      metrics.objectWritten('raw', file.rawBytes);
-      metrics.observeFlush('raw', durationMs / 1000);
-    },
     onCheckpoint(shardId) {
       metrics.checkpointSucceeded(shardId);
     },

@@ -14,6 +14,8 @@ import { crashedRecordResult, mergePieces } from './merge.js';
 import { packPiece, unpackResult } from './packing.js';
 import type { PieceInput, ProcessedPiece } from './piece.js';
 import type { ProcessorWorkerData, WorkerTestHooks } from './workerData.js';
+import type { EncodeCleansedTask } from './worker.js';
+import type { ParquetCompression } from '../sinks/parquet/encodeParquet.js';
 
 export interface ProcessorPoolOptions extends ProcessorOptions {
   /** Worker threads (KL_WORKERS); default: the number of cores. */
@@ -55,7 +57,7 @@ function isStartupError(err: unknown): boolean {
 }
 
 export class ProcessorPool {
-  readonly #piscina: Piscina<ArrayBuffer, ArrayBuffer>;
+  readonly #piscina: Piscina<ArrayBuffer | EncodeCleansedTask, ArrayBuffer | Uint8Array>;
   readonly #serviceVersion: string;
   readonly workers: number;
   #closed = false;
@@ -90,7 +92,7 @@ export class ProcessorPool {
 
   async #run(input: PieceInput): Promise<ProcessedPiece> {
     const buf = packPiece(input);
-    return unpackResult(await this.#piscina.run(buf, { transferList: [buf] }));
+    return unpackResult((await this.#piscina.run(buf, { transferList: [buf] })) as ArrayBuffer);
   }
 
   async #retryRecordByRecord(input: PieceInput): Promise<ProcessedPiece> {
@@ -106,6 +108,12 @@ export class ProcessorPool {
       }),
     );
     return mergePieces(parts);
+  }
+
+  /** Encodes one event hour's column chunks to a Parquet file in a worker thread. */
+  async encodeParquet(chunks: Uint8Array[], compression: ParquetCompression): Promise<Uint8Array> {
+    const task: EncodeCleansedTask = { chunks, compression };
+    return (await this.#piscina.run(task, { name: 'encodeCleansed' })) as Uint8Array;
   }
 
   stats(): ProcessorPoolStats {

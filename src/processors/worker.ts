@@ -8,6 +8,7 @@ import { createProcessorContext, type ProcessorContext } from './context.js';
 import { packResult, unpackPiece } from './packing.js';
 import { processPiece } from './piece.js';
 import { crashHookFor, type ProcessorWorkerData } from './workerData.js';
+import { encodeParquet, type ParquetCompression } from '../sinks/parquet/encodeParquet.js';
 
 let ctx: ProcessorContext | undefined;
 
@@ -22,4 +23,15 @@ function context(): ProcessorContext {
 export default function processTask(task: ArrayBuffer): unknown {
   const result = packResult(processPiece(unpackPiece(task), context()));
   return Piscina.move(result);
+}
+
+export interface EncodeCleansedTask {
+  chunks: Uint8Array[];
+  compression: ParquetCompression;
+}
+
+/** Encodes one event hour of a segment to Parquet, off the main thread. */
+export async function encodeCleansed(task: EncodeCleansedTask): Promise<unknown> {
+  const out = await encodeParquet(task.chunks, { compression: task.compression });
+  return Piscina.move(out);
 }

@@ -1,17 +1,19 @@
 /**
- * Makes one sealed file durable: gzips its raw lines in one call (so the
- * bytes are the same on every replay), puts the object under its
- * deterministic key, and hands its dead letters to the DLQ. It resolves only
+ * Makes sealed files durable. A raw file: its lines gzipped in one call (the
+ * same bytes on every replay), put under its deterministic key, and its
+ * dead letters acknowledged by the DLQ. A segment: its valid rows encoded to
+ * one Parquet file per event hour, put under keys named by the segment's
+ * first and last sequence numbers and the hour. Each call resolves only
  * when everything is acknowledged; the caller checkpoints after that.
  */
-import { gzip as gzipCb, constants as zlibConstants } from 'node:zlib';
+import { gzip as gzipCb } from 'node:zlib';
 import { promisify } from 'node:util';
 import type { Logger } from '../log.js';
 import { errorMessage } from '../errors.js';
 import type { DeadLetter, PieceOutput } from '../consumer/pieceProcessor.js';
 import { retryUntilDone } from '../consumer/retry.js';
 import type { ObjectStorePort } from './objectStore.js';
-import { rawKey } from './rawKey.js';
+import { cleansedKey, rawKey } from '../lake/keys.js';
 
 const gzip = promisify(gzipCb);
 
@@ -27,9 +29,23 @@ export interface SealedFile<D extends DeadLetter = DeadLetter> {
   outputs: Promise<PieceOutput<D>>[];
 }
 
+/** The span between two checkpoints: every piece of every raw file in it. */
+export interface SealedSegment<D extends DeadLetter = DeadLetter> {
+  shardId: string;
+  firstSequence: string;
+  lastSequence: string;
+  forced: boolean;
+  outputs: Promise<PieceOutput<D>>[];
+}
+
 export interface DeadLetterSink<D extends DeadLetter = DeadLetter> {
-  /** Resolves once every envelope is acknowledged. */
-  send(envelopes: D[]): Promise<void>;
+  /** Resolves once every envelope is acknowledged (rejects only when the signal aborts). */
+  send(envelopes: readonly D[], signal?: AbortSignal): Promise<void>;
+}
+
+/** Encodes one event hour's column chunks to a Parquet file (in a worker thread). */
+export interface ParquetEncoder {
+  encode(chunks: Uint8Array[]): Promise<Uint8Array>;
 }
 
 export interface WrittenFile {
@@ -37,55 +53,87 @@ export interface WrittenFile {
   rawBytes: number;
   userRecords: number;
   deadLetters: number;
-  lastSubSequenceNumber: number | undefined;
 }
+
+export type Zone = 'raw' | 'cleansed' | 'dlq';
 
 export interface LakeWriterOptions<D extends DeadLetter> {
   store: ObjectStorePort;
   streamName: string;
+  /** Table name of the cleansed zone (cleansed/<table>/...). */
+  table: string;
   deadLetters: DeadLetterSink<D> | undefined;
+  parquet: ParquetEncoder | undefined;
   logger: Logger;
   gzipLevel?: number;
-  /** Aborting stops retries (used when the lease is lost or shutdown times out). */
-  signal?: AbortSignal;
-  onRawObject?: (file: WrittenFile, durationMs: number) => void;
+  /** Called for each object made durable (metrics). */
+  onObject?: (zone: Zone, records: number, bytes: number, durationMs: number) => void;
 }
 
 export class LakeWriter<D extends DeadLetter = DeadLetter> {
   constructor(private readonly options: LakeWriterOptions<D>) {}
 
+  private async put(key: string, body: Uint8Array, contentType: string, contentEncoding: string | undefined, shardId: string, signal?: AbortSignal): Promise<void> {
+    const log = this.options.logger;
+    await retryUntilDone(() => this.options.store.put(key, body, { contentType, ...(contentEncoding ? { contentEncoding } : {}) }), {
+      retryAll: true,
+      signal,
+      onRetry: (err, attempt) => log.warn({ shardId, key, attempt, err: errorMessage(err) }, 'upload failed; retrying'),
+    });
+  }
+
   async write(file: SealedFile<D>, signal?: AbortSignal): Promise<WrittenFile> {
     const started = Date.now();
     const outputs = await Promise.all(file.outputs);
     const raw = Buffer.concat(outputs.map((o) => o.raw));
-    const body = await gzip(raw, { level: this.options.gzipLevel ?? 1, strategy: zlibConstants.Z_DEFAULT_STRATEGY });
+    const body = await gzip(raw, { level: this.options.gzipLevel ?? 1 });
     const key = rawKey({
       stream: this.options.streamName,
       shardId: file.shardId,
       firstSequence: file.firstSequence,
       lastSequence: file.lastSequence,
-      firstArrivalMs: file.firstArrivalMs,
+      windowStartMs: file.firstArrivalMs,
     });
-    const log = this.options.logger;
-    await retryUntilDone(() => this.options.store.put(key, body, { contentType: 'application/x-ndjson', contentEncoding: 'gzip' }), {
-      retryAll: true,
-      signal,
-      onRetry: (err, attempt) => log.warn({ shardId: file.shardId, key, attempt, err: errorMessage(err) }, 'raw upload failed; retrying'),
-    });
+    await this.put(key, body, 'application/x-ndjson', 'gzip', file.shardId, signal);
+    const userRecords = outputs.reduce((n, o) => n + o.rawRecords, 0);
+    this.options.onObject?.('raw', userRecords, body.byteLength, Date.now() - started);
     const deadLetters = outputs.flatMap((o) => o.dlq);
     if (deadLetters.length > 0) {
       if (!this.options.deadLetters) throw new Error('dead letters produced but no dead-letter sink is configured');
-      await this.options.deadLetters.send(deadLetters);
+      const t = Date.now();
+      await this.options.deadLetters.send(deadLetters, signal);
+      this.options.onObject?.('dlq', deadLetters.length, 0, Date.now() - t);
     }
-    const written: WrittenFile = {
-      rawKey: key,
-      rawBytes: body.byteLength,
-      userRecords: outputs.reduce((n, o) => n + o.rawRecords, 0),
-      deadLetters: deadLetters.length,
-      lastSubSequenceNumber: outputs.length > 0 ? outputs[outputs.length - 1]!.lastSubSequenceNumber : undefined,
-    };
-    log.info({ shardId: file.shardId, key, records: written.userRecords, bytes: written.rawBytes, forced: file.forced || undefined }, 'raw object written');
-    this.options.onRawObject?.(written, Date.now() - started);
-    return written;
+    this.options.logger.info(
+      { shardId: file.shardId, key, records: userRecords, deadLetters: deadLetters.length, bytes: body.byteLength, forced: file.forced || undefined },
+      'raw object written',
+    );
+    return { rawKey: key, rawBytes: body.byteLength, userRecords, deadLetters: deadLetters.length };
+  }
+
+  /** Writes the segment's cleansed files; returns the sub-sequence number to checkpoint with. */
+  async writeSegment(segment: SealedSegment<D>, signal?: AbortSignal): Promise<number | undefined> {
+    const outputs = await Promise.all(segment.outputs);
+    const byHour = new Map<string, { chunks: Uint8Array[]; rows: number }>();
+    for (const o of outputs) {
+      for (const c of o.cleansed) {
+        const entry = byHour.get(c.hour) ?? { chunks: [], rows: 0 };
+        entry.chunks.push(c.chunk);
+        entry.rows += c.rows;
+        byHour.set(c.hour, entry);
+      }
+    }
+    if (byHour.size > 0 && !this.options.parquet) throw new Error('cleansed rows produced but no Parquet encoder is configured');
+    // Hours in order, so a replay writes the same objects in the same order.
+    for (const hour of [...byHour.keys()].sort()) {
+      const { chunks, rows } = byHour.get(hour)!;
+      const started = Date.now();
+      const body = await this.options.parquet!.encode(chunks);
+      const key = cleansedKey({ table: this.options.table, shardId: segment.shardId, firstSequence: segment.firstSequence, lastSequence: segment.lastSequence, hour });
+      await this.put(key, body, 'application/vnd.apache.parquet', undefined, segment.shardId, signal);
+      this.options.onObject?.('cleansed', rows, body.byteLength, Date.now() - started);
+      this.options.logger.info({ shardId: segment.shardId, key, rows, bytes: body.byteLength }, 'cleansed object written');
+    }
+    return outputs.length > 0 ? outputs[outputs.length - 1]!.lastSubSequenceNumber : undefined;
   }
 }

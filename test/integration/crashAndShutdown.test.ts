@@ -5,7 +5,7 @@ import { checkRawZone, checkpointsReached, lastProducedPerShard } from '../suppo
 import { produce } from '../../src/producer/producer.js';
 import { compareSequence } from '../../src/consumer/records.js';
 
-const FAST = { KL_FLUSH_INTERVAL_MS: '2000', KL_FLUSH_MAX_RECORDS: '700', KL_IDLE_CLOSE_GRACE_MS: '300' };
+const FAST = { KL_FLUSH_INTERVAL_MS: '2000', KL_FLUSH_MAX_RECORDS: '700', KL_CLEANSED_FLUSH_INTERVAL_MS: '4000', KL_CLEANSED_FLUSH_MAX_RECORDS: '2000', KL_IDLE_CLOSE_GRACE_MS: '300' };
 
 async function snapshot(lake: Lake): Promise<Map<string, string>> {
   const out = new Map<string, string>();
@@ -51,7 +51,7 @@ describe('crash and shutdown', () => {
     const abort = new AbortController();
     const producing = produce(lake.clients.kinesis, { streamName: lake.stream, rate: 2000, count: 40_000, keys: 1000, seed: 12, badRatio: 0, signal: abort.signal }, true);
     // Windows long enough that the stop always has an open file to cut early.
-    const env = lake.env({ KL_FLUSH_INTERVAL_MS: '60000', KL_FLUSH_MAX_RECORDS: '100000', KL_SHUTDOWN_TIMEOUT_MS: '10000' });
+    const env = lake.env({ KL_FLUSH_INTERVAL_MS: '60000', KL_CLEANSED_FLUSH_INTERVAL_MS: '60000', KL_FLUSH_MAX_RECORDS: '100000', KL_SHUTDOWN_TIMEOUT_MS: '10000' });
     const svc = startServiceProcess(env, 'stopped');
     await waitFor('leases to be taken', async () => svc.log().includes('lease taken'), 30_000);
     await new Promise((r) => setTimeout(r, 3000));

@@ -18,7 +18,7 @@ describe('one worker drains a 4-shard stream into the raw zone', () => {
   });
 
   it('lands each of 20,000 records exactly once, byte for byte, and checkpoints the last sequence written', async () => {
-    const svc = startServiceProcess(lake.env({ KL_FLUSH_INTERVAL_MS: '5000', KL_FLUSH_MAX_RECORDS: '1500', KL_IDLE_CLOSE_GRACE_MS: '500' }));
+    const svc = startServiceProcess(lake.env({ KL_FLUSH_INTERVAL_MS: '5000', KL_FLUSH_MAX_RECORDS: '1500', KL_CLEANSED_FLUSH_INTERVAL_MS: '5000', KL_CLEANSED_FLUSH_MAX_RECORDS: '4000', KL_IDLE_CLOSE_GRACE_MS: '500' }));
     try {
       const last = lastProducedPerShard(entries);
       await waitFor('checkpoints to reach the last produced records', () => checkpointsReached(lake, last), 90_000, 500);

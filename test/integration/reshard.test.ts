@@ -6,7 +6,7 @@ import { produce } from '../../src/producer/producer.js';
 import { waitForStreamActive } from '../../src/local/provision.js';
 import { SENTINEL, type Lease } from '../../src/checkpoint/lease.js';
 
-const FAST = { KL_FLUSH_INTERVAL_MS: '2000', KL_FLUSH_MAX_RECORDS: '800', KL_IDLE_CLOSE_GRACE_MS: '300', KL_SHARD_SYNC_INTERVAL_MS: '2000' };
+const FAST = { KL_FLUSH_INTERVAL_MS: '2000', KL_FLUSH_MAX_RECORDS: '800', KL_CLEANSED_FLUSH_INTERVAL_MS: '4000', KL_IDLE_CLOSE_GRACE_MS: '300', KL_SHARD_SYNC_INTERVAL_MS: '2000' };
 
 interface LogLine {
   msg: string;

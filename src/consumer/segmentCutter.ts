@@ -1,0 +1,80 @@
+/**
+ * Two levels of deterministic cuts (exactly-once notes, section 2):
+ *  - segments, cut by the cleansed zone's coarser rules; a checkpoint only
+ *    ever sits at a segment's end, where every zone has a cut;
+ *  - raw files, cut by the raw zone's finer rules inside a segment, counted
+ *    from the segment's start, so a replay from a checkpoint cuts them again
+ *    in the same places.
+ */
+import { FileCutter, type CutRules } from './fileCutter.js';
+import type { StreamRecord } from './records.js';
+
+export interface SegmentPiece {
+  records: StreamRecord[];
+  /** A new raw file begins with this piece (any open raw file ends before it). */
+  startsFile: boolean;
+  /** The raw file ends with this piece. */
+  closesFile: boolean;
+  /** A new segment begins with this piece. */
+  startsSegment: boolean;
+  /** The segment ends with this piece (and so does its raw file). */
+  closesSegment: boolean;
+}
+
+export class SegmentCutter {
+  private readonly segments: FileCutter;
+  private readonly files: FileCutter;
+
+  constructor(segmentRules: CutRules, fileRules: CutRules) {
+    this.segments = new FileCutter(segmentRules);
+    this.files = new FileCutter(fileRules);
+  }
+
+  forceCutAfter(sequenceNumber: string): void {
+    this.segments.forceCutAfter(sequenceNumber);
+  }
+
+  get hasOpenSegment(): boolean {
+    return this.segments.hasOpenFile;
+  }
+
+  openFileWindowEndMs(): number | undefined {
+    return this.files.openWindowEndMs();
+  }
+
+  openSegmentWindowEndMs(): number | undefined {
+    return this.segments.openWindowEndMs();
+  }
+
+  /** Ends the open raw file from outside the records (its window passed while caught up). */
+  closeOpenFile(): void {
+    this.files.closeOpenFile();
+  }
+
+  /** Ends the open segment (and raw file) from outside the records. */
+  closeOpenSegment(): void {
+    this.segments.closeOpenFile();
+    this.files.closeOpenFile();
+  }
+
+  split(records: readonly StreamRecord[]): SegmentPiece[] {
+    const out: SegmentPiece[] = [];
+    for (const seg of this.segments.split(records)) {
+      if (seg.startsFile) this.files.closeOpenFile();
+      const filePieces = this.files.split(seg.records);
+      filePieces.forEach((p, i) => {
+        const first = i === 0;
+        const last = i === filePieces.length - 1;
+        out.push({
+          records: p.records,
+          startsFile: p.startsFile || (first && seg.startsFile),
+          closesFile: p.closesFile || (last && seg.closesFile),
+          startsSegment: first && seg.startsFile,
+          closesSegment: last && seg.closesFile,
+        });
+      });
+      if (seg.closesFile) this.files.closeOpenFile();
+    }
+    return out;
+  }
+}
