@@ -19,7 +19,7 @@ import { errorMessage } from './errors.js';
 import type { PieceProcessor } from './consumer/pieceProcessor.js';
 import { ProcessorPool, processorOptionsFromConfig, resolvePiiKey, type DlqEnvelope } from './processors/index.js';
 import { DlqSender } from './sinks/dlqSender.js';
-import { createObjectPutPort, createSqsBatchPort, type SqsBatchPort } from './sinks/dlqPorts.js';
+import { createSqsBatchPort, type SqsBatchPort } from './sinks/dlqPorts.js';
 import { Metrics } from './metrics/metrics.js';
 import { pipelineObserver } from './metrics/pipelineObserver.js';
 import { instrumentPort } from './metrics/instrumentedPorts.js';
