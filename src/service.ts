@@ -126,6 +126,8 @@ export async function startService(config: Config, options: StartServiceOptions 
     writer,
     budget,
     failoverMs: config.failoverMs,
+    takeIntervalMs: config.leaseTakeIntervalMs,
+    maxStealsPerCycle: config.maxLeasesToSteal,
     observer: pipelineObserver(metrics),
     shardSyncIntervalMs: config.shardSyncIntervalMs,
     logger,

@@ -81,11 +81,11 @@ export class HeldLease {
     return this.run((l) => this.store.checkpoint(l, this.owner, 'SHARD_END', 0), (l) => l);
   }
 
-  /** Releases the lease so another worker can take it at once. Idempotent. */
-  release(): Promise<void> {
+  /** Releases the lease (to `transferTo`, when a worker asked for it) so it moves at once. */
+  release(transferTo?: string): Promise<void> {
     return this.run(
       async (l) => {
-        await this.store.releaseLease(l, this.owner);
+        await this.store.releaseLease(l, this.owner, transferTo);
         this.released = true;
       },
       () => undefined,

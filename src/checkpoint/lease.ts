@@ -28,6 +28,11 @@ export interface Lease {
   childShardIds: string[];
   startingHashKey: string | undefined;
   endingHashKey: string | undefined;
+  /**
+   * A worker that wants this lease to balance load (not a KCL attribute; KCL
+   * ignores it). The owner finishes and checkpoints what it has, then lets go.
+   */
+  handoffTo: string | undefined;
 }
 
 export function isSentinel(checkpoint: string): boolean {

@@ -32,6 +32,11 @@ export function planLeaseTaking(input: LeaseTakingInput): LeaseTakingPlan {
     list.push(o.lease);
     owners.set(o.lease.leaseOwner, list);
   }
+  // Workers that asked for a handoff are alive even while they own nothing yet.
+  for (const o of active) {
+    const r = o.lease.handoffTo;
+    if (r && !owners.has(r)) owners.set(r, []);
+  }
   owners.delete(input.workerId);
   const liveWorkers = owners.size + 1;
   // Only leases that can be read now count toward balance; children waiting on parents do not.

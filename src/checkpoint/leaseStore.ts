@@ -35,8 +35,13 @@ export interface LeaseStore {
   prepareCheckpoint(held: Lease, owner: string, pending: ShardPosition): Promise<Lease>;
   /** Moves the checkpoint and clears any pending one; fenced like renewLease. */
   checkpoint(held: Lease, owner: string, checkpoint: string, subSequenceNumber: number): Promise<Lease>;
-  /** Gives the lease up so that another worker takes it at once. */
-  releaseLease(held: Lease, owner: string): Promise<void>;
+  /**
+   * Gives the lease up so that another worker takes it at once; with
+   * `transferTo`, hands it straight to the worker that asked for it.
+   */
+  releaseLease(held: Lease, owner: string, transferTo?: string): Promise<void>;
+  /** Asks the owner (as observed) to hand the lease over; false when the owner changed meanwhile. */
+  requestHandoff(observed: Lease, requester: string): Promise<boolean>;
   /** Records children discovered at a parent's end (best effort, not fenced). */
   setChildShardIds(leaseKey: string, childShardIds: string[]): Promise<void>;
   deleteLease(leaseKey: string): Promise<void>;
@@ -64,6 +69,7 @@ export function leaseFromItem(item: Record<string, AttributeValue>): Lease {
     childShardIds: item.childShardIds?.SS ?? [],
     startingHashKey: item.startingHashKey?.S,
     endingHashKey: item.endingHashKey?.S,
+    handoffTo: item.handoffTo?.S,
   };
 }
 
@@ -82,6 +88,7 @@ export function leaseToItem(lease: Lease): Record<string, AttributeValue> {
   if (lease.childShardIds.length > 0) item.childShardIds = { SS: lease.childShardIds };
   if (lease.startingHashKey) item.startingHashKey = s(lease.startingHashKey);
   if (lease.endingHashKey) item.endingHashKey = s(lease.endingHashKey);
+  if (lease.handoffTo) item.handoffTo = s(lease.handoffTo);
   return item;
 }
 
@@ -163,8 +170,8 @@ export class DynamoLeaseStore implements LeaseStore {
           TableName: this.tableName,
           Key: { leaseKey: s(observed.leaseKey) },
           UpdateExpression: switching
-            ? 'SET leaseOwner = :owner, leaseCounter = :next ADD ownerSwitchesSinceCheckpoint :one'
-            : 'SET leaseOwner = :owner, leaseCounter = :next',
+            ? 'SET leaseOwner = :owner, leaseCounter = :next ADD ownerSwitchesSinceCheckpoint :one REMOVE handoffTo'
+            : 'SET leaseOwner = :owner, leaseCounter = :next REMOVE handoffTo',
           ConditionExpression: 'leaseCounter = :counter',
           ExpressionAttributeValues: {
             ':owner': s(owner),
@@ -183,6 +190,7 @@ export class DynamoLeaseStore implements LeaseStore {
       leaseOwner: owner,
       leaseCounter: observed.leaseCounter + 1,
       ownerSwitchesSinceCheckpoint: observed.ownerSwitchesSinceCheckpoint + (switching ? 1 : 0),
+      handoffTo: undefined,
     };
   }
 
@@ -191,26 +199,48 @@ export class DynamoLeaseStore implements LeaseStore {
     owner: string,
     update: string,
     values: Record<string, AttributeValue>,
-  ): Promise<void> {
+  ): Promise<Lease | undefined> {
     try {
-      await this.client.send(
+      const out = await this.client.send(
         new UpdateItemCommand({
           TableName: this.tableName,
           Key: { leaseKey: s(held.leaseKey) },
           UpdateExpression: update,
           ConditionExpression: 'leaseCounter = :counter AND leaseOwner = :owner',
           ExpressionAttributeValues: { ':counter': n(held.leaseCounter), ':owner': s(owner), ...values },
+          ReturnValues: 'ALL_NEW',
         }),
       );
+      return out.Attributes ? leaseFromItem(out.Attributes) : undefined;
     } catch (err) {
       if (isConditionFailure(err)) throw new LeaseLostError(held.leaseKey, err);
       throw err;
     }
   }
 
+  /** Renews; the returned lease shows a handoff request, if another worker made one. */
   async renewLease(held: Lease, owner: string): Promise<Lease> {
-    await this.fencedUpdate(held, owner, 'SET leaseCounter = :next', { ':next': n(held.leaseCounter + 1) });
-    return { ...held, leaseCounter: held.leaseCounter + 1 };
+    const fresh = await this.fencedUpdate(held, owner, 'SET leaseCounter = :next', { ':next': n(held.leaseCounter + 1) });
+    return fresh ?? { ...held, leaseCounter: held.leaseCounter + 1 };
+  }
+
+  async requestHandoff(observed: Lease, requester: string): Promise<boolean> {
+    if (!observed.leaseOwner) return false;
+    try {
+      await this.client.send(
+        new UpdateItemCommand({
+          TableName: this.tableName,
+          Key: { leaseKey: s(observed.leaseKey) },
+          UpdateExpression: 'SET handoffTo = :r',
+          ConditionExpression: 'leaseOwner = :owner AND attribute_not_exists(handoffTo)',
+          ExpressionAttributeValues: { ':r': s(requester), ':owner': s(observed.leaseOwner) },
+        }),
+      );
+      return true;
+    } catch (err) {
+      if (isConditionFailure(err)) return false;
+      throw err;
+    }
   }
 
   async prepareCheckpoint(held: Lease, owner: string, pending: ShardPosition): Promise<Lease> {
@@ -245,8 +275,16 @@ export class DynamoLeaseStore implements LeaseStore {
     };
   }
 
-  async releaseLease(held: Lease, owner: string): Promise<void> {
-    await this.fencedUpdate(held, owner, 'SET leaseCounter = :next REMOVE leaseOwner', { ':next': n(held.leaseCounter + 1) });
+  async releaseLease(held: Lease, owner: string, transferTo?: string): Promise<void> {
+    if (transferTo && transferTo !== owner) {
+      await this.fencedUpdate(held, owner, 'SET leaseCounter = :next, leaseOwner = :to ADD ownerSwitchesSinceCheckpoint :one REMOVE handoffTo', {
+        ':next': n(held.leaseCounter + 1),
+        ':to': s(transferTo),
+        ':one': n(1),
+      });
+      return;
+    }
+    await this.fencedUpdate(held, owner, 'SET leaseCounter = :next REMOVE leaseOwner, handoffTo', { ':next': n(held.leaseCounter + 1) });
   }
 
   async setChildShardIds(leaseKey: string, childShardIds: string[]): Promise<void> {

@@ -32,6 +32,8 @@ export interface Config {
   idleCloseGraceMs: number;
   shardSyncIntervalMs: number;
   failoverMs: number;
+  leaseTakeIntervalMs: number;
+  maxLeasesToSteal: number;
   memoryBudgetBytes: number;
   cleansedFlushIntervalMs: number;
   cleansedFlushMaxRecords: number;
@@ -168,6 +170,8 @@ export const OPTIONS: readonly OptionSpec[] = [
   opt('KL_IDLE_CLOSE_GRACE_MS', 'idleCloseGraceMs', 'A caught-up shard closes its open window this long after the window ended.', integer(0, 600_000, 'milliseconds'), { text: '2000', value: () => 2000 }),
   opt('KL_SHARD_SYNC_INTERVAL_MS', 'shardSyncIntervalMs', 'How often the shard list is read to find new shards.', integer(1000, 3_600_000, 'milliseconds'), { text: '30000', value: () => 30_000 }),
   opt('KL_FAILOVER_MS', 'failoverMs', 'A lease whose counter has not moved for this long is expired; renewal runs every third of it.', integer(1000, 600_000, 'milliseconds'), { text: '10000', value: () => 10_000 }),
+  opt('KL_LEASE_TAKE_INTERVAL_MS', 'leaseTakeIntervalMs', 'How often the lease table is scanned to take expired or released leases and to balance (at most a third of KL_FAILOVER_MS).', integer(100, 600_000, 'milliseconds'), { text: '1000', value: () => 1000 }),
+  opt('KL_MAX_LEASES_TO_STEAL', 'maxLeasesToSteal', 'Most leases one worker asks other workers to hand over in one balancing cycle.', integer(1, 100, 'leases'), { text: '2', value: () => 2 }),
   opt('KL_MEMORY_BUDGET_BYTES', 'memoryBudgetBytes', 'One budget for prefetched batches, the worker queue, open files, uploads and dead letters; polling pauses above 90% of it.', integer(16 * MiB, 64 * 1024 * MiB, 'bytes'), { text: '805306368 (768 MiB, for a 2 GiB task)', value: () => 768 * MiB }),
   opt('KL_CLEANSED_FLUSH_INTERVAL_MS', 'cleansedFlushIntervalMs', 'Cleansed-zone (segment) window on arrival time, aligned to the epoch; checkpoints move at its cuts.', integer(1000, 3_600_000, 'milliseconds'), { text: '300000', value: () => 300_000 }),
   opt('KL_CLEANSED_FLUSH_MAX_RECORDS', 'cleansedFlushMaxRecords', 'A segment (and its cleansed files) closes after this many Kinesis records.', integer(1, 50_000_000, 'records'), { text: '2000000', value: () => 2_000_000 }),

@@ -464,6 +464,7 @@ export class ShardConsumer<D extends DeadLetter = DeadLetter> {
           if (signal.aborted || this.deps.lease.lost) break;
           await this.deps.lease.checkpoint({ sequenceNumber: seg.segment.lastSequence, subSequenceNumber: lastSub });
           this.lastCheckpoint = seg.segment.lastSequence;
+          this.log.info({ sequenceNumber: seg.segment.lastSequence, subSequenceNumber: lastSub, forced: seg.segment.forced || undefined }, 'checkpointed');
           this.deps.observer?.onCheckpoint?.(this.shardId, seg.segment.lastSequence);
           this.deps.budget.release(seg.budgetBytes);
           seg.budgetBytes = 0;

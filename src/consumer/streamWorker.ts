@@ -27,6 +27,8 @@ export interface StreamWorkerOptions<D extends DeadLetter> {
   budget: MemoryBudget;
   settings: ShardConsumerSettings;
   failoverMs: number;
+  /** How often the lease table is scanned to take, balance and notice released leases. */
+  takeIntervalMs: number;
   shardSyncIntervalMs: number;
   /** Most leases stolen from other workers in one cycle. */
   maxStealsPerCycle?: number;
@@ -46,6 +48,7 @@ interface Running<D extends DeadLetter> {
   consumer: ShardConsumer<D> | undefined;
   done: Promise<void> | undefined;
   lastRenewedMs: number;
+  handingOff: boolean;
 }
 
 export class StreamWorker<D extends DeadLetter = DeadLetter> {
@@ -59,6 +62,8 @@ export class StreamWorker<D extends DeadLetter = DeadLetter> {
   private loops: Promise<void>[] = [];
   private closing: Promise<void> | undefined;
   private wakeTake: (() => void) | undefined;
+  /** Handoffs this worker asked for: shard id -> (owner asked, when). */
+  private readonly pendingSteals = new Map<string, { owner: string; sinceMs: number }>();
   /** Last error per shard, for `status` and logs. */
   readonly lastErrors = new Map<string, string>();
 
@@ -121,12 +126,12 @@ export class StreamWorker<D extends DeadLetter = DeadLetter> {
     await Promise.race([Promise.all(this.loops), sleep(1000)]);
   }
 
-  private async release(r: Running<D>): Promise<void> {
+  private async release(r: Running<D>, transferTo?: string): Promise<void> {
     const shardId = r.held.shardId;
     this.running.delete(shardId);
     if (r.held.lost || r.held.isReleased) return;
     try {
-      await r.held.release();
+      await r.held.release(transferTo);
       this.options.observer?.onLeaseEvent?.('released', shardId);
       this.log.info({ shardId }, 'lease released');
     } catch (err) {
@@ -155,8 +160,9 @@ export class StreamWorker<D extends DeadLetter = DeadLetter> {
       return;
     }
     try {
-      await r.held.renew();
+      const lease = await r.held.renew();
       r.lastRenewedMs = this.now();
+      this.maybeHandOff(r, lease);
     } catch (err) {
       if (err instanceof LeaseLostError) {
         this.log.warn({ shardId: r.held.shardId }, 'lease lost on renewal');
@@ -166,8 +172,17 @@ export class StreamWorker<D extends DeadLetter = DeadLetter> {
     }
   }
 
+  /** Another worker asked for this lease to balance load: finish and checkpoint, then let go. */
+  private maybeHandOff(r: Running<D>, lease: Lease): void {
+    if (!lease.handoffTo || lease.handoffTo === this.options.workerId || r.handingOff || !r.consumer) return;
+    if (lease.leaseOwner !== this.options.workerId) return;
+    r.handingOff = true;
+    this.log.info({ shardId: r.held.shardId, to: lease.handoffTo }, 'handing lease over');
+    r.consumer.requestStop();
+  }
+
   private async takeLoop(): Promise<void> {
-    const interval = Math.max(200, Math.floor(this.options.failoverMs / 3));
+    const interval = Math.max(100, Math.min(this.options.takeIntervalMs, Math.floor(this.options.failoverMs / 3)));
     while (!this.stopAbort.signal.aborted) {
       await new Promise<void>((resolve) => {
         this.wakeTake = resolve;
@@ -213,6 +228,7 @@ export class StreamWorker<D extends DeadLetter = DeadLetter> {
         childShardIds: [],
         startingHashKey: shard.startingHashKey,
         endingHashKey: shard.endingHashKey,
+        handoffTo: undefined,
       };
       if (await this.options.leases.createLeaseIfNotExists(lease)) this.log.info({ shardId: shard.shardId, checkpoint, parents }, 'lease created');
     }
@@ -225,23 +241,58 @@ export class StreamWorker<D extends DeadLetter = DeadLetter> {
     const byKey = new Map(leases.map((l) => [l.leaseKey, l]));
     const unowned = observed.filter((o) => o.lease.checkpoint !== SENTINEL.SHARD_END && o.expired).length;
     this.options.observer?.onUnownedShards?.(unowned);
+    for (const lease of leases) {
+      const r = this.running.get(lease.leaseKey);
+      // Handoff requests for leases we hold show up in the scan before the next renewal does.
+      if (r) this.maybeHandOff(r, lease);
+      // A lease handed straight to us (or ours from before a restart with the same id): adopt it.
+      else if (lease.leaseOwner === this.options.workerId && lease.checkpoint !== SENTINEL.SHARD_END && !this.stopAbort.signal.aborted && this.parentsEnded(lease, byKey)) {
+        await this.take(lease);
+      }
+    }
+    // Forget handoff requests that are settled (taken by us, or the owner changed).
+    for (const [key, req] of this.pendingSteals) {
+      const lease = byKey.get(key);
+      if (!lease || this.running.has(key) || lease.leaseOwner !== req.owner) this.pendingSteals.delete(key);
+    }
     const plan = planLeaseTaking({
       workerId: this.options.workerId,
       observed,
-      held: new Set(this.running.keys()),
+      held: new Set([...this.running.keys(), ...this.pendingSteals.keys()]),
       maxSteals: this.options.maxStealsPerCycle ?? 1,
       isReady: (lease) => this.parentsEnded(lease, byKey),
     });
+    const expiredKeys = new Set(observed.filter((o) => o.expired).map((o) => o.lease.leaseKey));
     for (const lease of plan.take) {
       if (this.stopAbort.signal.aborted) break;
-      const taken = await this.options.leases.takeLease(lease, this.options.workerId);
-      if (!taken) continue;
-      const stolen = lease.leaseOwner !== undefined && lease.leaseOwner !== this.options.workerId;
-      this.options.observer?.onLeaseEvent?.(stolen ? 'stolen' : 'taken', lease.leaseKey);
-      this.log.info({ shardId: lease.leaseKey, from: lease.leaseOwner, checkpoint: lease.checkpoint }, stolen ? 'lease stolen' : 'lease taken');
-      this.adopt(taken);
+      if (lease.leaseOwner !== undefined && lease.leaseOwner !== this.options.workerId && !expiredKeys.has(lease.leaseKey)) {
+        // A live owner: ask it to hand over gracefully rather than take the lease from under it.
+        if (await this.options.leases.requestHandoff(lease, this.options.workerId)) {
+          this.pendingSteals.set(lease.leaseKey, { owner: lease.leaseOwner, sinceMs: this.now() });
+          this.log.info({ shardId: lease.leaseKey, owner: lease.leaseOwner }, 'asked for lease handoff');
+        }
+        continue;
+      }
+      await this.take(lease);
+    }
+    // An owner that ignores a handoff request for two failover periods loses the lease the hard way.
+    for (const [key, req] of this.pendingSteals) {
+      const lease = byKey.get(key);
+      if (lease && lease.leaseOwner === req.owner && this.now() - req.sinceMs >= 2 * this.options.failoverMs) {
+        this.pendingSteals.delete(key);
+        await this.take(lease);
+      }
     }
     this.options.observer?.onLeasesHeld?.(this.running.size);
+  }
+
+  private async take(lease: Lease): Promise<void> {
+    const taken = await this.options.leases.takeLease(lease, this.options.workerId);
+    if (!taken) return;
+    const stolen = lease.leaseOwner !== undefined && lease.leaseOwner !== this.options.workerId;
+    this.options.observer?.onLeaseEvent?.(stolen ? 'stolen' : 'taken', lease.leaseKey);
+    this.log.info({ shardId: lease.leaseKey, from: lease.leaseOwner, checkpoint: lease.checkpoint }, stolen ? 'lease stolen' : 'lease taken');
+    this.adopt(taken);
   }
 
   /** A child is read only after every parent was read to its end. */
@@ -257,7 +308,7 @@ export class StreamWorker<D extends DeadLetter = DeadLetter> {
 
   private adopt(lease: Lease): void {
     const held = new HeldLease(this.options.leases, this.options.workerId, lease);
-    const r: Running<D> = { held, consumer: undefined, done: undefined, lastRenewedMs: this.now() };
+    const r: Running<D> = { held, consumer: undefined, done: undefined, lastRenewedMs: this.now(), handingOff: false };
     this.running.set(lease.leaseKey, r);
     held.onLost(() => {
       this.options.observer?.onLeaseEvent?.('lost', lease.leaseKey);
@@ -312,8 +363,12 @@ export class StreamWorker<D extends DeadLetter = DeadLetter> {
         await this.release(r);
         break;
       case 'REQUESTED':
-        // Released by close() or by a handoff.
-        if (!this.closing) await this.release(r);
+        // A handoff: released now so the requester takes it on its next cycle. (close() releases its own.)
+        if (!this.closing) {
+          const to = r.handingOff ? r.held.lease.handoffTo : undefined;
+          await this.release(r, to);
+          this.log.info({ shardId, to }, 'lease handed over');
+        }
         break;
     }
   }
