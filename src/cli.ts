@@ -14,6 +14,8 @@ import { demoCommand } from './cli/demoCommand.js';
 import { localAwsCommand } from './cli/localAwsCommand.js';
 import { leasesCommand } from './cli/leasesCommand.js';
 import { produce } from './producer/producer.js';
+import { renderDdl } from './cli/ddl.js';
+import { defaultTableName } from './config/loadConfig.js';
 
 const USAGE = `usage: kinesis-lake <command> [options]
 
@@ -25,6 +27,8 @@ commands:
                                the whole pipeline on the embedded local AWS stack
   local-aws [--npm-only]       start the local AWS stack in the foreground and print its variables
   leases [--app NAME]          print the lease table (KL_APP_NAME by default)
+  ddl [--database D] [--stream S] [--bucket B] [--table T]
+                               print Athena CREATE EXTERNAL TABLE statements (partition projection)
 `;
 
 async function main(argv: string[]): Promise<number> {
@@ -98,6 +102,19 @@ async function main(argv: string[]): Promise<number> {
       const { values } = parseArgs({ args: rest, options: { app: { type: 'string' }, watch: { type: 'string' } } });
       const appName = values.app ?? process.env.KL_APP_NAME ?? 'kinesis-lake';
       return leasesCommand({ appName, watchMs: parseDurationMs(values.watch ?? '2s', '--watch') });
+    }
+    case 'ddl': {
+      const { values } = parseArgs({
+        args: rest,
+        options: { database: { type: 'string' }, stream: { type: 'string' }, bucket: { type: 'string' }, table: { type: 'string' } },
+      });
+      const stream = values.stream ?? process.env.KL_STREAM_NAME;
+      const bucket = values.bucket ?? process.env.KL_BUCKET;
+      if (!stream) throw new UsageError('ddl needs --stream NAME (or KL_STREAM_NAME)');
+      if (!bucket) throw new UsageError('ddl needs --bucket NAME (or KL_BUCKET)');
+      const table = values.table ?? process.env.KL_TABLE_NAME ?? defaultTableName(stream);
+      process.stdout.write(renderDdl({ database: values.database ?? 'kinesis_lake', bucket, stream, table }) + '\n');
+      return 0;
     }
     case undefined:
     case 'help':

@@ -22,6 +22,11 @@ import { compareSequence } from '../consumer/records.js';
 import { createHash } from 'node:crypto';
 import { createWriteStream } from 'node:fs';
 import { sleep } from '../consumer/backoff.js';
+import { downloadCleansed } from '../lake/cleansedDownload.js';
+import { lakeRowCounts, runLakeQueries } from '../lake/queries.js';
+import { groundTruth, type ClickstreamEvent } from '../lake/groundTruth.js';
+import { drainDeadLetters } from '../sinks/dlqDrain.js';
+import { isDeepStrictEqual } from 'node:util';
 
 export interface DemoOptions {
   durationMs: number;
@@ -71,7 +76,11 @@ export async function demoCommand(options: DemoOptions, out: NodeJS.WritableStre
     say(`  consumer started (service log: ${logFile}); producing ${options.rate} events/s for ${Math.round(options.durationMs / 1000)} s ...`);
 
     const started = Date.now();
-    const produced = await produce(kinesis, { streamName: stream, rate: options.rate, count: Math.round((options.rate * options.durationMs) / 1000), keys: 1000, seed: options.seed, badRatio: 0 }, true);
+    const produced = await produce(
+      kinesis,
+      { streamName: stream, rate: options.rate, count: Math.round((options.rate * options.durationMs) / 1000), keys: 1000, seed: options.seed, badRatio: 0.02, lateRatio: 0.03 },
+      true,
+    );
     const entries = produced.entries ?? [];
     const lastPerShard = new Map<string, string>();
     for (const e of entries) {
@@ -111,14 +120,45 @@ export async function demoCommand(options: DemoOptions, out: NodeJS.WritableStre
       else if (hash !== e.sha256) corrupted++;
     }
     const rawBytes = objects.reduce((n, o) => n + o.size, 0);
+
+    // Cleansed zone: DuckDB (our local Athena) over the Parquet files.
+    const cleansedDir = join(options.workDir, 'lake');
+    const cleansedFiles = await downloadCleansed(store, config.tableName, cleansedDir);
+    const rows = await lakeRowCounts({ files: cleansedFiles });
+    const results = await runLakeQueries({ files: cleansedFiles });
+    const validEvents = entries.filter((e) => e.valid).map((e) => JSON.parse(Buffer.from(e.payloadBase64, 'base64').toString('utf8')) as ClickstreamEvent);
+    const truth = groundTruth(validEvents);
+    const queriesMatch = isDeepStrictEqual(JSON.parse(JSON.stringify(results)), JSON.parse(JSON.stringify(truth)));
+    const dlq = await drainDeadLetters(sqs, dlqUrl);
+
     say('');
     say('Summary');
-    say(`  records produced            ${produced.produced}`);
-    say(`  records found in raw zone   ${found.size} (read back from ${objects.length} objects, ${(rawBytes / 1024).toFixed(1)} KiB gzipped)`);
-    say(`  missing / duplicated / corrupted  ${missing} / ${duplicates} / ${corrupted}`);
+    say(`  records produced            ${produced.produced} (${produced.valid} valid, ${produced.bad} malformed on purpose)`);
+    say(`  raw zone                    ${found.size} records read back from ${objects.length} objects (${(rawBytes / 1024).toFixed(1)} KiB gzipped)`);
+    say(`    missing / duplicated / corrupted  ${missing} / ${duplicates} / ${corrupted}`);
+    say(`  cleansed zone               ${rows.rows} rows in ${cleansedFiles.length} Parquet files (${rows.distinctRecords} distinct records)`);
+    say(`  dead-letter queue           ${dlq.envelopes.size} envelopes (${dlq.messages} messages before de-duplication)`);
     say(`  time to read everything     ${(caughtUpMs / 1000).toFixed(1)} s after the producer started`);
-    const ok = missing === 0 && duplicates === 0 && corrupted === 0 && produced.produced > 0;
-    say(ok ? 'OK: every produced record is in the raw zone exactly once, byte for byte.' : 'FAILED: the lake does not match what was produced.');
+    say('');
+    say('The five business queries (DuckDB over the cleansed zone), checked against the producer\'s ground truth:');
+    say(`  top viewed products         ${results.top_viewed_products.slice(0, 5).map((r) => `${r.product_id} (${r.page_views})`).join(', ')}`);
+    say(`  hourly revenue              ${results.hourly_revenue.map((r) => `${r.event_date} ${String(r.event_hour).padStart(2, '0')}h: ${(r.revenue_cents / 100).toFixed(2)}`).join('; ')}`);
+    say(`  conversion funnel           ${results.conversion_funnel.length} products; category performance ${results.category_performance.length} rows; user activity ${results.user_activity.map((r) => JSON.stringify(r)).join(' ')}`);
+    say(`  all five equal the ground truth: ${queriesMatch ? 'yes' : 'NO'}`);
+    const ok =
+      missing === 0 &&
+      duplicates === 0 &&
+      corrupted === 0 &&
+      produced.produced > 0 &&
+      rows.rows === produced.valid &&
+      rows.distinctRecords === rows.rows &&
+      dlq.envelopes.size === produced.bad &&
+      queriesMatch;
+    say(
+      ok
+        ? 'OK: every record is in the raw zone exactly once, byte for byte; every valid one in the cleansed zone once; every malformed one in the DLQ.'
+        : 'FAILED: the lake does not match what was produced.',
+    );
     kinesis.destroy();
     s3.destroy();
     sqs.destroy();

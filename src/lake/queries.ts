@@ -88,3 +88,22 @@ export async function runLakeQueries(source: LakeQuerySource): Promise<LakeQuery
 
 
 export { QUERY_NAMES, type LakeQueryResults, type QueryName } from './queryResults.js';
+
+/** Row count and distinct (shard, sequence, sub-sequence) count of the cleansed files: equal when there are no duplicates. */
+export async function lakeRowCounts(source: LakeQuerySource): Promise<{ rows: number; distinctRecords: number }> {
+  const files = [...(source.files ?? []), ...(source.folder === undefined ? [] : await parquetFilesUnder(source.folder))].map((f) => resolve(f));
+  if (files.length === 0) return { rows: 0, distinctRecords: 0 };
+  const duckdb = await import('@duckdb/node-api');
+  const instance = await duckdb.DuckDBInstance.create(':memory:');
+  const connection = await instance.connect();
+  try {
+    const reader = await connection.runAndReadAll(
+      `SELECT count(*) AS n, count(DISTINCT (_shard_id, _sequence_number, coalesce(_sub_sequence_number, -1))) AS d FROM read_parquet([${files.map(sqlString).join(', ')}], hive_partitioning = false)`,
+    );
+    const row = reader.getRowObjectsJS()[0]!;
+    return { rows: Number(row.n), distinctRecords: Number(row.d) };
+  } finally {
+    connection.closeSync();
+    instance.closeSync();
+  }
+}
