@@ -4,11 +4,12 @@ export default defineConfig({
   test: {
     include: ['test/**/*.test.ts'],
     globalSetup: ['test/support/globalSetup.ts'],
-    testTimeout: 120_000,
-    hookTimeout: 120_000,
-    // Integration tests start OS processes against one shared local stack; two cores.
-    fileParallelism: true,
-    maxWorkers: 2,
+    testTimeout: 240_000,
+    hookTimeout: 240_000,
+    // Integration tests start several OS processes (workers, emulators) on a 2-core machine:
+    // one file at a time keeps their timing meaningful.
+    fileParallelism: false,
+    maxWorkers: 1,
     reporters: ['default'],
   },
 });

@@ -31,11 +31,24 @@ export class MemoryBudget {
     return this.pausedTotalMs + (this.pausedSince !== undefined ? now - this.pausedSince : 0);
   }
 
+  private pressureListener: (() => void) | undefined;
+
+  /** Called when polling pauses: the owner then cuts the largest open segments early to free bytes. */
+  onPressure(listener: () => void): void {
+    this.pressureListener = listener;
+  }
+
+  /** Bytes to free to get back under the low watermark. */
+  get excessBytes(): number {
+    return Math.max(0, this.used - this.limitBytes * this.lowWatermark);
+  }
+
   acquire(bytes: number): void {
     this.used += bytes;
     if (!this.paused && this.used >= this.limitBytes * this.highWatermark) {
       this.paused = true;
       this.pausedSince = Date.now();
+      this.pressureListener?.();
     }
   }
 

@@ -74,6 +74,8 @@ interface OpenSegment<D extends DeadLetter> {
 interface Sealed<D extends DeadLetter> {
   file: SealedFile<D> | undefined;
   segment: OpenSegment<D> | undefined;
+  /** For a forced cut: resolves once the cut is recorded in the lease; nothing of it is written before. */
+  announced?: Promise<unknown>;
 }
 
 export interface ShardOutcome {
@@ -369,7 +371,7 @@ export class ShardConsumer<D extends DeadLetter = DeadLetter> {
   }
 
   /** Queues the open raw file together with the segment it ends; the checkpoint follows them. */
-  private sealSegment(forced: boolean): void {
+  private sealSegment(forced: boolean, announced?: Promise<unknown>): void {
     const file = this.open;
     const segment = this.segment;
     this.open = undefined;
@@ -377,7 +379,7 @@ export class ShardConsumer<D extends DeadLetter = DeadLetter> {
     if (!segment) return;
     if (file) file.forced = forced;
     segment.segment.forced = forced;
-    this.sealed.push({ file, segment });
+    this.sealed.push({ file, segment, ...(announced ? { announced } : {}) });
     this.committerWake?.();
   }
 
@@ -402,17 +404,37 @@ export class ShardConsumer<D extends DeadLetter = DeadLetter> {
   }
 
   /**
-   * Cuts the open segment early. The cut is not a function of the stream, so
-   * it is written to the lease as a pending checkpoint before any file of it
-   * exists: whoever replays from the older checkpoint repeats the same cut.
+   * Cuts the open segment early (shutdown, handoff, memory pressure). The cut
+   * is not a function of the stream, so it is recorded in the lease as a
+   * pending checkpoint before any file of it is written: whoever replays
+   * from the older checkpoint repeats the same cut. The cut itself is made at
+   * once, so no record read meanwhile can slip into the segment.
+   * Returns false when there was nothing to cut, or an earlier forced cut is
+   * not yet checkpointed (the lease holds one pending cut at a time).
    */
-  private async forceCutOpenFile(): Promise<void> {
+  forceCut(): boolean {
     const segment = this.segment;
-    if (!segment) return;
+    if (!segment || this.forcedInFlight || this.lostOrFailed()) return false;
     const pending: ShardPosition = { sequenceNumber: segment.segment.lastSequence, subSequenceNumber: undefined };
-    await this.deps.lease.prepareCheckpoint(pending);
     this.cutter.closeOpenSegment();
-    this.sealSegment(true);
+    const announced = this.deps.lease.prepareCheckpoint(pending);
+    announced.catch(() => undefined);
+    this.forcedInFlight = true;
+    this.sealSegment(true, announced);
+    return true;
+  }
+
+  private forcedInFlight = false;
+
+  /** Bytes of the budget this shard holds in its open segment (what a forced cut would start to free). */
+  get openSegmentBytes(): number {
+    return this.segment?.budgetBytes ?? 0;
+  }
+
+  /** Shutdown or handoff: wait for earlier cuts, then cut and write what is open. */
+  private async forceCutOpenFile(): Promise<void> {
+    await this.drain();
+    this.forceCut();
   }
 
   /** Resolves when every sealed file has been written and checkpointed (or writing stopped). */
@@ -453,6 +475,7 @@ export class ShardConsumer<D extends DeadLetter = DeadLetter> {
       }
       this.committing = true;
       try {
+        if (next.announced) await next.announced;
         if (next.file) {
           const written = await this.deps.writer.write(next.file, signal);
           this.deps.observer?.onFileWritten?.(this.shardId, written, 0);
@@ -468,6 +491,7 @@ export class ShardConsumer<D extends DeadLetter = DeadLetter> {
           this.deps.observer?.onCheckpoint?.(this.shardId, seg.segment.lastSequence);
           this.deps.budget.release(seg.budgetBytes);
           seg.budgetBytes = 0;
+          if (seg.segment.forced) this.forcedInFlight = false;
         }
       } catch (err) {
         if (!(err instanceof LeaseLostError) && !signal.aborted) {

@@ -90,7 +90,28 @@ export class StreamWorker<D extends DeadLetter = DeadLetter> {
     return !this.stopAbort.signal.aborted;
   }
 
+  /**
+   * Polling paused on the memory budget: cut the largest open segments early
+   * (each a forced cut, announced in its lease) until enough bytes will be
+   * freed once they are written. Without this, shards that wait for room
+   * could hold the whole budget in open segments and never close them.
+   */
+  relievePressure(): void {
+    let toFree = this.options.budget.excessBytes;
+    const bySize = this.consumers().sort((a, b) => b.openSegmentBytes - a.openSegmentBytes);
+    for (const c of bySize) {
+      if (toFree <= 0) break;
+      const bytes = c.openSegmentBytes;
+      if (bytes === 0) break;
+      if (c.forceCut()) {
+        toFree -= bytes;
+        this.log.info({ shardId: c.shardId, bytes }, 'memory budget full: cutting the open segment early');
+      }
+    }
+  }
+
   async start(): Promise<void> {
+    this.options.budget.onPressure(() => this.relievePressure());
     await this.syncShards();
     await this.takeCycle();
     this.loops = [this.renewLoop(), this.takeLoop()];
@@ -146,6 +167,7 @@ export class StreamWorker<D extends DeadLetter = DeadLetter> {
       await sleep(interval, this.closing ? undefined : this.stopAbort.signal);
       if (this.stopAbort.signal.aborted && this.running.size === 0) break;
       await Promise.all([...this.running.values()].map((r) => this.renew(r)));
+      if (this.options.budget.isPaused) this.relievePressure();
       if (this.closing && this.running.size === 0) break;
     }
   }

@@ -71,7 +71,7 @@ export async function createLake(shards: number): Promise<Lake> {
       KL_METRICS_PORT: '0',
       KL_IDLE_WAIT_MS: '200',
       KL_PII_KEY: 'test-pii-key-0123456789',
-      KL_WORKERS: '2',
+      KL_WORKERS: '1',
       LOG_LEVEL: 'info',
       ...extra,
     }),
