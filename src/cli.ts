@@ -13,6 +13,7 @@ import { runCommand } from './cli/runCommand.js';
 import { demoCommand } from './cli/demoCommand.js';
 import { localAwsCommand } from './cli/localAwsCommand.js';
 import { leasesCommand } from './cli/leasesCommand.js';
+import { statusCommand } from './cli/statusCommand.js';
 import { produce } from './producer/producer.js';
 import { renderDdl } from './cli/ddl.js';
 import { defaultTableName } from './config/loadConfig.js';
@@ -27,6 +28,8 @@ commands:
                                the whole pipeline on the embedded local AWS stack
   local-aws [--npm-only]       start the local AWS stack in the foreground and print its variables
   leases [--app NAME]          print the lease table (KL_APP_NAME by default)
+  status [--app NAME] [--metrics URL ...]
+                               per shard: owner, lag, checkpoint age, last error
   ddl [--database D] [--stream S] [--bucket B] [--table T]
                                print Athena CREATE EXTERNAL TABLE statements (partition projection)
 `;
@@ -102,6 +105,10 @@ async function main(argv: string[]): Promise<number> {
       const { values } = parseArgs({ args: rest, options: { app: { type: 'string' }, watch: { type: 'string' } } });
       const appName = values.app ?? process.env.KL_APP_NAME ?? 'kinesis-lake';
       return leasesCommand({ appName, watchMs: parseDurationMs(values.watch ?? '2s', '--watch') });
+    }
+    case 'status': {
+      const { values } = parseArgs({ args: rest, options: { app: { type: 'string' }, metrics: { type: 'string', multiple: true } } });
+      return statusCommand({ appName: values.app ?? process.env.KL_APP_NAME ?? 'kinesis-lake', metricsUrls: values.metrics ?? [] });
     }
     case 'ddl': {
       const { values } = parseArgs({

@@ -33,6 +33,8 @@ export interface Lease {
    * ignores it). The owner finishes and checkpoints what it has, then lets go.
    */
   handoffTo: string | undefined;
+  /** When the checkpoint last moved, epoch ms (our attribute `checkpointTime`; for `status`). */
+  checkpointTimeMs: number | undefined;
 }
 
 export function isSentinel(checkpoint: string): boolean {

@@ -70,6 +70,7 @@ export function leaseFromItem(item: Record<string, AttributeValue>): Lease {
     startingHashKey: item.startingHashKey?.S,
     endingHashKey: item.endingHashKey?.S,
     handoffTo: item.handoffTo?.S,
+    checkpointTimeMs: item.checkpointTime?.N !== undefined ? Number(item.checkpointTime.N) : undefined,
   };
 }
 
@@ -89,6 +90,7 @@ export function leaseToItem(lease: Lease): Record<string, AttributeValue> {
   if (lease.startingHashKey) item.startingHashKey = s(lease.startingHashKey);
   if (lease.endingHashKey) item.endingHashKey = s(lease.endingHashKey);
   if (lease.handoffTo) item.handoffTo = s(lease.handoffTo);
+  if (lease.checkpointTimeMs !== undefined) item.checkpointTime = n(lease.checkpointTimeMs);
   return item;
 }
 
@@ -261,8 +263,8 @@ export class DynamoLeaseStore implements LeaseStore {
     await this.fencedUpdate(
       held,
       owner,
-      'SET leaseCounter = :next, checkpoint = :c, checkpointSubSequenceNumber = :cs, ownerSwitchesSinceCheckpoint = :zero REMOVE pendingCheckpoint, pendingCheckpointSubSequenceNumber',
-      { ':next': n(held.leaseCounter + 1), ':c': s(checkpoint), ':cs': n(subSequenceNumber), ':zero': n(0) },
+      'SET leaseCounter = :next, checkpoint = :c, checkpointSubSequenceNumber = :cs, ownerSwitchesSinceCheckpoint = :zero, checkpointTime = :t REMOVE pendingCheckpoint, pendingCheckpointSubSequenceNumber',
+      { ':next': n(held.leaseCounter + 1), ':c': s(checkpoint), ':cs': n(subSequenceNumber), ':zero': n(0), ':t': n(Date.now()) },
     );
     return {
       ...held,
@@ -272,6 +274,7 @@ export class DynamoLeaseStore implements LeaseStore {
       ownerSwitchesSinceCheckpoint: 0,
       pendingCheckpoint: undefined,
       pendingCheckpointSubSequenceNumber: undefined,
+      checkpointTimeMs: Date.now(),
     };
   }
 

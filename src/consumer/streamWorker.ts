@@ -251,6 +251,7 @@ export class StreamWorker<D extends DeadLetter = DeadLetter> {
         startingHashKey: shard.startingHashKey,
         endingHashKey: shard.endingHashKey,
         handoffTo: undefined,
+        checkpointTimeMs: undefined,
       };
       if (await this.options.leases.createLeaseIfNotExists(lease)) this.log.info({ shardId: shard.shardId, checkpoint, parents }, 'lease created');
     }

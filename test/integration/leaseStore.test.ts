@@ -22,6 +22,7 @@ function newLease(key: string): Lease {
     startingHashKey: '0',
     endingHashKey: '170141183460469231731687303715884105727',
     handoffTo: undefined,
+    checkpointTimeMs: undefined,
   };
 }
 

@@ -24,6 +24,7 @@ describe('a forced cut announced in the lease', () => {
       startingHashKey: '0',
       endingHashKey: '340282366920938463463374607431768211455',
       handoffTo: undefined,
+      checkpointTimeMs: undefined,
     };
     expect(await lake.leases.createLeaseIfNotExists(lease)).toBe(true);
     // Long windows: without the pending cut, all 1000 records would form one segment.

@@ -17,6 +17,7 @@ function lease(key: string, owner: string | undefined, extra: Partial<Lease> = {
     startingHashKey: undefined,
     endingHashKey: undefined,
     handoffTo: undefined,
+    checkpointTimeMs: undefined,
     ...extra,
   };
 }
