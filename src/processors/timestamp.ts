@@ -63,7 +63,7 @@ function parseCommonShape(text: string): number | undefined {
   let offsetMinutes = 0;
   const c = text.charCodeAt(i);
   if (c === 90 && i + 1 === n) {
-    offsetMinutes = 0;
+    // 'Z': UTC, offset 0.
   } else if ((c === 43 || c === 45) && i + 6 === n && text.charCodeAt(i + 3) === 58) {
     const oh = two(text, i + 1);
     const om = two(text, i + 4);
