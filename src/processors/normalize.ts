@@ -88,7 +88,7 @@ export function normalizeEvent(obj: JsonObject, meta: RecordMeta, s: NormalizeSe
   }
 
   const values: CellValue[] = new Array<CellValue>(CLEANSED_COLUMNS.length).fill(null);
-  const { date, hour } = utcDateHour(eventMs);
+  const { date, hour, key } = hourOf(eventMs);
   values[C.eventTime] = eventMs;
   values[C.eventType] = eventType;
   values[C.userId] = cell('user_id', obj.user_id, s.pii);
@@ -110,7 +110,7 @@ export function normalizeEvent(obj: JsonObject, meta: RecordMeta, s: NormalizeSe
   values[C.subSequenceNumber] = meta.subSequenceNumber ?? null;
   values[C.partitionKey] = meta.partitionKey;
   values[C.arrivalTime] = meta.arrivalMs;
-  return { hour: `${date}T${hour < 10 ? '0' : ''}${hour}`, values };
+  return { hour: key, values };
 }
 
 export function isFailure(x: NormalizedRow | Failure): x is Failure {
@@ -126,6 +126,20 @@ function castNumericStrings(obj: JsonObject, schema: EventSchema): void {
     const n = Number(v);
     if (Number.isFinite(n) && (kind === 'number' || Number.isSafeInteger(n))) obj[name] = n;
   }
+}
+
+// Events of a piece fall in one or two hours: the date text and hour key are built once per hour.
+let cachedHourIndex = NaN;
+let cachedHour: { date: string; hour: number; key: string } = { date: '', hour: 0, key: '' };
+
+function hourOf(ms: number): { date: string; hour: number; key: string } {
+  const index = Math.floor(ms / 3_600_000);
+  if (index !== cachedHourIndex) {
+    const { date, hour } = utcDateHour(ms);
+    cachedHour = { date, hour, key: `${date}T${hour < 10 ? '0' : ''}${hour}` };
+    cachedHourIndex = index;
+  }
+  return cachedHour;
 }
 
 /**

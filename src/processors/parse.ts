@@ -31,26 +31,71 @@ export function parsePayload(data: Uint8Array, limits: ParseLimits): ParseResult
   } catch {
     return { ok: false, verbatim: false, failure: failure('parse', 'invalid_utf8', 'payload is not valid UTF-8') };
   }
-  const scan = scanJson(data, limits.maxJsonDepth);
-  if (scan.tooDeep) {
-    return { ok: false, verbatim: false, failure: failure('parse', 'too_deep', `JSON nesting is deeper than ${limits.maxJsonDepth} levels`) };
-  }
   let value: unknown;
   try {
     value = JSON.parse(text);
   } catch (err) {
+    // Nesting is judged first, as if the bytes had been scanned before parsing.
+    if (scanJson(data, limits.maxJsonDepth).tooDeep) return tooDeep(limits);
     return { ok: false, verbatim: false, failure: failure('parse', 'invalid_json', `payload is not JSON (${jsonErrorPosition(err)})`) };
   }
+  // The byte scan is only needed when the parsed value hints at what it finds
+  // (deep nesting, or a number at or beyond 2^53): otherwise its answers are
+  // known, and a line break can only be whitespace between tokens.
+  let verbatim: boolean;
+  let unsafeIntegerAt = -1;
+  if (isShallowAndSafe(value, limits.maxJsonDepth)) {
+    verbatim = text.indexOf('\n') < 0 && text.indexOf('\r') < 0;
+  } else {
+    const scan = scanJson(data, limits.maxJsonDepth);
+    if (scan.tooDeep) return tooDeep(limits);
+    verbatim = !scan.hasLineBreak;
+    unsafeIntegerAt = scan.unsafeIntegerAt;
+  }
   // A leading BOM is kept by the decoder (ignoreBOM) so JSON.parse rejects it, like isVerbatimJson.
-  const verbatim = !scan.hasLineBreak;
   if (typeof value !== 'object' || value === null || Array.isArray(value)) {
     const kind = Array.isArray(value) ? 'an array' : value === null ? 'null' : `a ${typeof value}`;
     return { ok: false, verbatim, failure: failure('parse', 'not_an_object', `payload is ${kind}, expected a JSON object`) };
   }
-  if (scan.unsafeIntegerAt >= 0) {
-    return { ok: false, verbatim, failure: failure('parse', 'unsafe_number', `an integer at byte ${scan.unsafeIntegerAt} is beyond 2^53 and would lose precision`) };
+  if (unsafeIntegerAt >= 0) {
+    return { ok: false, verbatim, failure: failure('parse', 'unsafe_number', `an integer at byte ${unsafeIntegerAt} is beyond 2^53 and would lose precision`) };
   }
   return { ok: true, value: value as JsonObject, verbatim };
+}
+
+function tooDeep(limits: ParseLimits): ParseResult {
+  return { ok: false, verbatim: false, failure: failure('parse', 'too_deep', `JSON nesting is deeper than ${limits.maxJsonDepth} levels`) };
+}
+
+const TWO_POW_53 = 2 ** 53;
+
+/**
+ * True when the parsed value nests no deeper than maxDepth and holds no
+ * number of magnitude 2^53 or more. Then the byte scan would find nothing:
+ * the value's nesting is the text's, and an integer token at or beyond 2^53
+ * parses to a number at or beyond 2^53. (The converse does not hold, e.g.
+ * 1e20, so a false here means "scan", not "reject".) No recursion.
+ */
+function isShallowAndSafe(root: unknown, maxDepth: number): boolean {
+  if (typeof root !== 'object' || root === null) return typeof root !== 'number' || Math.abs(root) < TWO_POW_53;
+  const stack: unknown[] = [root];
+  const depths: number[] = [1];
+  while (stack.length > 0) {
+    const node = stack.pop() as Record<string, unknown> | unknown[];
+    const depth = depths.pop()!;
+    if (depth > maxDepth) return false;
+    const values = Array.isArray(node) ? node : Object.values(node);
+    for (let i = 0; i < values.length; i++) {
+      const v = values[i];
+      if (typeof v === 'number') {
+        if (!(Math.abs(v) < TWO_POW_53)) return false;
+      } else if (typeof v === 'object' && v !== null) {
+        stack.push(v);
+        depths.push(depth + 1);
+      }
+    }
+  }
+  return true;
 }
 
 // V8's messages quote the offending text, which may be PII: keep only the position.

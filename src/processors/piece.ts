@@ -6,7 +6,7 @@
  * with its reason while the rest lands.
  */
 import type { StreamRecord } from '../consumer/records.js';
-import { encodeRawLine } from '../sinks/rawLine.js';
+import { RawLineWriter } from '../sinks/rawLineWriter.js';
 import { ChunkBuilder } from './chunkBuilder.js';
 import type { ProcessorContext } from './context.js';
 import { makeEnvelope, type DlqEnvelope } from './envelope.js';
@@ -62,16 +62,19 @@ interface Range {
   end: bigint;
 }
 
+// A raw line's metadata is ~150 bytes beyond the payload; a short guess only costs one regrowth.
+const RAW_LINE_OVERHEAD = 192;
+
 class PieceOutput {
-  readonly rawParts: Uint8Array[] = [];
-  rawBytes = 0;
+  readonly raw: RawLineWriter;
   readonly hours = new Map<string, ChunkBuilder>();
   readonly dlq: DlqEnvelope[] = [];
   readonly counts: PieceCounts = { userRecords: 0, valid: 0, invalid: 0, droppedOutOfRange: 0, byReason: {} };
 
-  addRaw(line: Uint8Array): void {
-    this.rawParts.push(line);
-    this.rawBytes += line.length;
+  constructor(records: readonly StreamRecord[]) {
+    let payload = 0;
+    for (const r of records) payload += r.data.length;
+    this.raw = new RawLineWriter(payload + records.length * RAW_LINE_OVERHEAD);
   }
 
   reject(envelope: DlqEnvelope): void {
@@ -81,19 +84,13 @@ class PieceOutput {
   }
 
   finish(lastSubSequenceNumber: number | undefined): ProcessedPiece {
-    const raw = new Uint8Array(this.rawBytes);
-    let at = 0;
-    for (const part of this.rawParts) {
-      raw.set(part, at);
-      at += part.length;
-    }
     const cleansed = [...this.hours].map(([hour, b]) => ({ hour, rows: b.rows, chunk: b.encode() }));
-    return { raw, rawRecords: this.rawParts.length, cleansed, dlq: this.dlq, lastSubSequenceNumber, counts: this.counts };
+    return { raw: this.raw.bytes(), rawRecords: this.raw.lines, cleansed, dlq: this.dlq, lastSubSequenceNumber, counts: this.counts };
   }
 }
 
 export function processPiece(input: PieceInput, ctx: ProcessorContext): ProcessedPiece {
-  const out = new PieceOutput();
+  const out = new PieceOutput(input.records);
   const range = input.hashKeyRange === undefined ? undefined : { start: BigInt(input.hashKeyRange.startingHashKey), end: BigInt(input.hashKeyRange.endingHashKey) };
   let lastSub: number | undefined;
   for (const record of input.records) {
@@ -106,7 +103,8 @@ export function processPiece(input: PieceInput, ctx: ProcessorContext): Processe
 function processKinesisRecord(record: StreamRecord, input: PieceInput, range: Range | undefined, ctx: ProcessorContext, out: PieceOutput): number | undefined {
   const d = deaggregate(record.data);
   if (d.kind === 'plain') {
-    processUserRecord({ ...record, subSequenceNumber: undefined, explicitHashKey: undefined }, input.streamName, ctx, out);
+    // Plain records arrive with no sub-sequence number; only that field reaches the outputs, so no copy is needed then.
+    processUserRecord(record.subSequenceNumber === undefined ? record : { ...record, subSequenceNumber: undefined }, input.streamName, ctx, out);
     return undefined;
   }
   if (d.kind === 'bad_checksum' || d.kind === 'truncated') {
@@ -151,7 +149,7 @@ function inRange(explicitHashKey: string | undefined, partitionKey: string, rang
 /** One raw line and one envelope for a Kinesis record that cannot be split into user records. */
 function rejectWhole(record: StreamRecord, stream: string, f: Failure, ctx: ProcessorContext, out: PieceOutput): void {
   out.counts.userRecords++;
-  out.addRaw(encodeRawLine(record, false));
+  out.raw.append(record, false);
   out.reject(makeEnvelope({ ...record, stream }, f, ctx.serviceVersion));
 }
 
@@ -162,7 +160,7 @@ function processUserRecord(record: StreamRecord, stream: string, ctx: ProcessorC
   let rawWritten = false;
   try {
     const parsed = parsePayload(record.data, ctx.options);
-    out.addRaw(encodeRawLine(record, parsed.verbatim));
+    out.raw.append(record, parsed.verbatim);
     rawWritten = true;
     if (!parsed.ok) {
       out.reject(makeEnvelope({ ...record, stream }, parsed.failure, ctx.serviceVersion));
@@ -180,7 +178,7 @@ function processUserRecord(record: StreamRecord, stream: string, ctx: ProcessorC
     out.counts.valid++;
   } catch (err) {
     // A bug in a step must cost one record, not the piece; the message names the error type only.
-    if (!rawWritten) out.addRaw(encodeRawLine(record, false));
+    if (!rawWritten) out.raw.append(record, false);
     const what = err instanceof Error ? err.name : typeof err;
     out.reject(makeEnvelope({ ...record, stream }, failure('process', 'processor_crash', `processing threw ${what}`), ctx.serviceVersion));
   }

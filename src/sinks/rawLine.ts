@@ -11,6 +11,7 @@
  * appears only for KPL user records.
  */
 import type { StreamRecord } from '../consumer/records.js';
+import { isoMillis } from './isoTime.js';
 
 const utf8Decoder = new TextDecoder('utf-8', { fatal: true });
 const encoder = new TextEncoder();
@@ -43,7 +44,7 @@ export function rawLinePrefix(record: StreamRecord, verbatim: boolean): string {
   const sub = record.subSequenceNumber === undefined ? '' : `"subSequenceNumber":${record.subSequenceNumber},`;
   return (
     `{"shardId":${JSON.stringify(record.shardId)},"sequenceNumber":"${record.sequenceNumber}",${sub}` +
-    `"partitionKey":${JSON.stringify(record.partitionKey)},"arrivalTime":"${new Date(record.arrivalMs).toISOString()}",` +
+    `"partitionKey":${JSON.stringify(record.partitionKey)},"arrivalTime":"${isoMillis(record.arrivalMs)}",` +
     (verbatim ? '"data":' : '"dataBase64":')
   );
 }

@@ -1,0 +1,91 @@
+/**
+ * Runs the real service as its own OS process (`node dist/cli.js run`, as
+ * in production and the integration tests) against the bench stack, and
+ * waits for its checkpoints. A separate process keeps its RSS its own and
+ * keeps the bench's TypeScript loader out of its worker threads.
+ */
+import { spawn, type ChildProcess } from 'node:child_process';
+import { createWriteStream, mkdtempSync, readFileSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { fileURLToPath } from 'node:url';
+import { performance } from 'node:perf_hooks';
+import { DynamoLeaseStore } from '../../src/checkpoint/leaseStore.js';
+import { compareSequence } from '../../src/consumer/records.js';
+import { sleep } from '../../src/consumer/backoff.js';
+import type { AwsClients } from '../../src/aws/clients.js';
+import { lakeResources, type FilledStream } from './stack.js';
+
+const CLI = fileURLToPath(new URL('../../dist/cli.js', import.meta.url));
+
+export interface ServiceProcess {
+  child: ChildProcess;
+  appName: string;
+  logFile: string;
+  stop(): Promise<void>;
+}
+
+export async function startServiceProcess(clients: AwsClients, stream: string, extraEnv: Record<string, string>): Promise<ServiceProcess> {
+  const { bucket, dlqUrl } = await lakeResources(clients);
+  const appName = `${stream}-app`;
+  const logFile = join(mkdtempSync(join(tmpdir(), 'kl-bench-svc-')), 'service.log');
+  const out = createWriteStream(logFile);
+  const child = spawn(process.execPath, [CLI, 'run'], {
+    env: {
+      ...process.env,
+      NODE_OPTIONS: '',
+      NODE_NO_WARNINGS: '1',
+      KL_STREAM_NAME: stream,
+      KL_APP_NAME: appName,
+      KL_BUCKET: bucket,
+      KL_DLQ_URL: dlqUrl,
+      KL_METRICS_PORT: '0',
+      KL_PII_KEY: 'bench-pii-key-0123456789',
+      KL_WORKERS: '2',
+      KL_IDLE_WAIT_MS: '200',
+      KL_IDLE_CLOSE_GRACE_MS: '0',
+      LOG_LEVEL: 'info',
+      ...extraEnv,
+    },
+    stdio: ['ignore', 'pipe', 'pipe'],
+  });
+  child.stdout!.pipe(out);
+  child.stderr!.pipe(out);
+  const exited = new Promise<void>((resolve) => child.once('exit', () => resolve()));
+  return {
+    child,
+    appName,
+    logFile,
+    async stop() {
+      if (child.exitCode === null) child.kill('SIGTERM');
+      const timer = setTimeout(() => child.kill('SIGKILL'), 30_000);
+      await exited;
+      clearTimeout(timer);
+    },
+  };
+}
+
+export function serviceLog(p: ServiceProcess): string {
+  try {
+    return readFileSync(p.logFile, 'utf8');
+  } catch {
+    return '';
+  }
+}
+
+/** Seconds from now until every shard's checkpoint reaches the last record put to it. */
+export async function waitForCheckpoints(clients: AwsClients, appName: string, filled: FilledStream, timeoutMs: number, alive?: () => boolean): Promise<number> {
+  const leases = new DynamoLeaseStore(clients.dynamodb, appName);
+  const started = performance.now();
+  for (;;) {
+    const all = await leases.listLeases().catch(() => []);
+    const done = [...filled.lastSequence].every(([shardId, last]) => {
+      const cp = all.find((l) => l.leaseKey === shardId)?.checkpoint;
+      return cp !== undefined && /^\d+$/.test(cp) && compareSequence(cp, last) >= 0;
+    });
+    if (done) return (performance.now() - started) / 1000;
+    if (alive && !alive()) throw new Error('the service exited before its checkpoints reached the end');
+    if (performance.now() - started > timeoutMs) throw new Error(`checkpoints did not reach the end within ${timeoutMs} ms`);
+    await sleep(100);
+  }
+}

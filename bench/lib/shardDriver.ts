@@ -1,0 +1,104 @@
+/**
+ * The consumer's processing path for one shard without Kinesis or leases:
+ * batches in, SegmentCutter pieces to the processor, sealed raw files and
+ * segments committed in order by the real LakeWriter. Mirrors the dispatch
+ * rules of src/consumer/shardConsumer.ts (kept out of it on purpose: the
+ * bench must not need a lease table to measure the CPU path).
+ */
+import type { CutRules } from '../../src/consumer/fileCutter.js';
+import type { MemoryBudget } from '../../src/consumer/memoryBudget.js';
+import type { PieceProcessor } from '../../src/consumer/pieceProcessor.js';
+import type { StreamRecord } from '../../src/consumer/records.js';
+import { SegmentCutter, type SegmentPiece } from '../../src/consumer/segmentCutter.js';
+import type { DlqEnvelope } from '../../src/processors/envelope.js';
+import type { LakeWriter, SealedFile, SealedSegment } from '../../src/sinks/lakeWriter.js';
+
+const BUDGET_BYTES_PER_PAYLOAD_BYTE = 3; // as src/service.ts
+
+export class ShardDriver {
+  private readonly cutter: SegmentCutter;
+  private open: SealedFile<DlqEnvelope> | undefined;
+  private segment: { segment: SealedSegment<DlqEnvelope>; budgetBytes: number } | undefined;
+  private chain: Promise<void> = Promise.resolve();
+  private failure: unknown;
+  committedRecords = 0;
+
+  constructor(
+    private readonly shardId: string,
+    private readonly deps: { processor: PieceProcessor<DlqEnvelope>; writer: LakeWriter<DlqEnvelope>; budget: MemoryBudget; streamName: string },
+    segmentRules: CutRules,
+    fileRules: CutRules,
+  ) {
+    this.cutter = new SegmentCutter(segmentRules, fileRules);
+  }
+
+  accept(records: StreamRecord[]): void {
+    if (this.failure) throw this.failure;
+    for (const piece of this.cutter.split(records)) this.dispatch(piece);
+  }
+
+  /** Closes the open segment and resolves when everything sealed is written. */
+  async finish(): Promise<void> {
+    this.cutter.closeOpenSegment();
+    this.sealSegment();
+    await this.chain;
+    if (this.failure) throw this.failure;
+  }
+
+  private dispatch(piece: SegmentPiece): void {
+    const records = piece.records;
+    const first = records[0]!;
+    const last = records[records.length - 1]!;
+    let payload = 0;
+    for (const r of records) payload += r.data.byteLength;
+    const budgetBytes = payload * BUDGET_BYTES_PER_PAYLOAD_BYTE;
+    this.deps.budget.acquire(budgetBytes);
+    if (piece.startsSegment) this.sealSegment();
+    else if (piece.startsFile) this.sealFile();
+    this.segment ??= { segment: { shardId: this.shardId, firstSequence: first.sequenceNumber, lastSequence: first.sequenceNumber, forced: false, outputs: [] }, budgetBytes: 0 };
+    this.open ??= { shardId: this.shardId, firstSequence: first.sequenceNumber, lastSequence: first.sequenceNumber, firstArrivalMs: first.arrivalMs, kinesisRecords: 0, payloadBytes: 0, forced: false, outputs: [] };
+    this.open.lastSequence = last.sequenceNumber;
+    this.open.kinesisRecords += records.length;
+    this.open.payloadBytes += payload;
+    this.segment.segment.lastSequence = last.sequenceNumber;
+    this.segment.budgetBytes += budgetBytes;
+    const output = this.deps.processor.process({ streamName: this.deps.streamName, shardId: this.shardId, hashKeyRange: undefined, records });
+    this.open.outputs.push(output);
+    this.segment.segment.outputs.push(output);
+    if (piece.closesSegment) this.sealSegment();
+    else if (piece.closesFile) this.sealFile();
+  }
+
+  private sealFile(): void {
+    const file = this.open;
+    this.open = undefined;
+    if (file) this.commit(file, undefined);
+  }
+
+  private sealSegment(): void {
+    const file = this.open;
+    const segment = this.segment;
+    this.open = undefined;
+    this.segment = undefined;
+    if (segment) this.commit(file, segment);
+  }
+
+  // In order, one at a time per shard, like the consumer's commit loop.
+  private commit(file: SealedFile<DlqEnvelope> | undefined, segment: { segment: SealedSegment<DlqEnvelope>; budgetBytes: number } | undefined): void {
+    this.chain = this.chain.then(async () => {
+      if (this.failure) return;
+      try {
+        if (file) {
+          const written = await this.deps.writer.write(file);
+          this.committedRecords += written.userRecords;
+        }
+        if (segment) {
+          await this.deps.writer.writeSegment(segment.segment);
+          this.deps.budget.release(segment.budgetBytes);
+        }
+      } catch (err) {
+        this.failure = err;
+      }
+    });
+  }
+}
