@@ -12,7 +12,7 @@ import { Construct } from 'constructs';
 import { LakeAlarms } from './alarms.js';
 import { containerEnvironment } from './containerEnvironment.js';
 import { deadLetterQueue } from './deadLetterQueue.js';
-import { defaultLakeTables } from './defaultTables.js';
+import { lakeTables } from '../../../src/lake/tables.js';
 import { GlueTables } from './glueTables.js';
 import { LakeService } from './lakeService.js';
 import { LakeStorage } from './lakeStorage.js';
@@ -63,7 +63,8 @@ export class KinesisLakeStack extends Stack {
     const table = leaseTable(this, { appName: props.appName, importExisting: props.importLeaseTable, key });
     const queue = deadLetterQueue(this, { appName: props.appName, key });
 
-    const tables = (props.lakeTables ?? defaultLakeTables)({
+    // The same definitions `kinesis-lake ddl` prints, so Glue and the DDL cannot drift.
+    const tables = (props.lakeTables ?? lakeTables)({
       database: props.glueDatabase,
       bucket: bucket.bucketName,
       stream: streamName,

@@ -1,7 +1,7 @@
 /**
  * A Glue/Athena table in a form independent of CDK: the stack turns each one
- * into an AWS::Glue::Table. The same shape as `src/lake/tables.ts` (being
- * written on another branch), so that module can replace defaultTables.ts.
+ * into an AWS::Glue::Table. The shape `lakeTables` in src/lake/tables.ts
+ * returns (the stack's default), so a caller may supply its own.
  */
 export interface LakeTableColumn {
   name: string;
