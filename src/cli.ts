@@ -14,6 +14,8 @@ import { demoCommand } from './cli/demoCommand.js';
 import { localAwsCommand } from './cli/localAwsCommand.js';
 import { leasesCommand } from './cli/leasesCommand.js';
 import { produce } from './producer/producer.js';
+import { chaosCommand } from './chaos/chaosCommand.js';
+import { parseFaults } from './chaos/schedule.js';
 
 const USAGE = `usage: kinesis-lake <command> [options]
 
@@ -25,6 +27,8 @@ commands:
                                the whole pipeline on the embedded local AWS stack
   local-aws [--npm-only]       start the local AWS stack in the foreground and print its variables
   leases [--app NAME]          print the lease table (KL_APP_NAME by default)
+  chaos [--duration 120s] [--workers 3] [--shards 8] [--seed N] [--rate 200] [--faults all|sigkill,...]
+                               inject faults into a local run and reconcile the lake (exit 0 = exactly once)
 `;
 
 async function main(argv: string[]): Promise<number> {
@@ -98,6 +102,40 @@ async function main(argv: string[]): Promise<number> {
       const { values } = parseArgs({ args: rest, options: { app: { type: 'string' }, watch: { type: 'string' } } });
       const appName = values.app ?? process.env.KL_APP_NAME ?? 'kinesis-lake';
       return leasesCommand({ appName, watchMs: parseDurationMs(values.watch ?? '2s', '--watch') });
+    }
+    case 'chaos': {
+      const { values } = parseArgs({
+        args: rest,
+        options: {
+          duration: { type: 'string' },
+          workers: { type: 'string' },
+          shards: { type: 'string' },
+          seed: { type: 'string' },
+          rate: { type: 'string' },
+          faults: { type: 'string' },
+          'failover-ms': { type: 'string' },
+          'drain-timeout': { type: 'string' },
+          'work-dir': { type: 'string' },
+        },
+      });
+      const seed = parseNumberFlag(values.seed, '--seed', 1);
+      let faults;
+      try {
+        faults = parseFaults(values.faults ?? 'all');
+      } catch (err) {
+        throw new UsageError(`--faults: ${errorMessage(err)}`);
+      }
+      return chaosCommand({
+        durationMs: parseDurationMs(values.duration ?? '120s', '--duration'),
+        workers: parseNumberFlag(values.workers, '--workers', 3, 1),
+        shards: parseNumberFlag(values.shards, '--shards', 8, 1),
+        seed,
+        rate: parseNumberFlag(values.rate, '--rate', 200, 1),
+        faults,
+        failoverMs: parseNumberFlag(values['failover-ms'], '--failover-ms', 3000, 1000),
+        drainTimeoutMs: parseDurationMs(values['drain-timeout'] ?? '180s', '--drain-timeout'),
+        workDir: resolve(values['work-dir'] ?? `.local-aws/chaos-${seed}`),
+      });
     }
     case undefined:
     case 'help':
