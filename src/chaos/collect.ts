@@ -8,6 +8,7 @@ import { mkdirSync, writeFileSync } from 'node:fs';
 import { dirname, join } from 'node:path';
 import { ReceiveMessageCommand, type SQSClient } from '@aws-sdk/client-sqs';
 import type { ObjectStorePort } from '../sinks/objectStore.js';
+import { sleep } from '../consumer/backoff.js';
 import { runLakeQueries, type LakeQueryResults } from '../lake/queries.js';
 import type { CleansedRow, LakeObject } from './reconcile.js';
 
@@ -96,17 +97,25 @@ export async function readCleansed(paths: Map<string, string>): Promise<Cleansed
 /**
  * Every message in the queue. A long visibility timeout keeps a received
  * message from coming back during the drain; a few empty receives in a row
- * mean the queue is empty.
+ * mean the queue is empty. Short polls: moto holds a long poll for its full
+ * wait even when messages are there.
  */
-export async function drainQueue(sqs: SQSClient, queueUrl: string): Promise<string[]> {
+export async function drainQueue(sqs: SQSClient, queueUrl: string, concurrency = 8): Promise<string[]> {
   const bodies: string[] = [];
-  let empty = 0;
-  while (empty < 3) {
-    const out = await sqs.send(new ReceiveMessageCommand({ QueueUrl: queueUrl, MaxNumberOfMessages: 10, WaitTimeSeconds: 1, VisibilityTimeout: 900 }));
-    const messages = out.Messages ?? [];
-    if (messages.length === 0) empty++;
-    else empty = 0;
-    for (const m of messages) bodies.push(m.Body ?? '');
-  }
+  // Several receivers at once: each call to the emulator is slow, and hidden messages never reach two receivers.
+  await Promise.all(
+    Array.from({ length: concurrency }, async () => {
+      let empty = 0;
+      while (empty < 5) {
+        const out = await sqs.send(new ReceiveMessageCommand({ QueueUrl: queueUrl, MaxNumberOfMessages: 10, WaitTimeSeconds: 0, VisibilityTimeout: 900 }));
+        const messages = out.Messages ?? [];
+        if (messages.length === 0) {
+          empty++;
+          await sleep(200);
+        } else empty = 0;
+        for (const m of messages) bodies.push(m.Body ?? '');
+      }
+    }),
+  );
   return bodies;
 }
