@@ -9,7 +9,7 @@
  * workers, and reconciles the lake against the ground truth. Exit 0 only if
  * the lake drained and reconciliation holds.
  */
-import { mkdirSync, rmSync } from 'node:fs';
+import { mkdirSync, rmSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { KinesisClient } from '@aws-sdk/client-kinesis';
@@ -259,10 +259,10 @@ export async function chaosCommand(o: ChaosOptions, out: NodeJS.WritableStream =
       lakeQueries: cleansed.queries,
     });
     const ok = report.ok && isDrained && unexpectedExits.length === 0 && badStops.length === 0;
-    out.write('\n' + reportTable(report) + '\n');
-    if (unexpectedExits.length > 0 || badStops.length > 0) out.write(`worker exits not caused by the run or not clean: ${JSON.stringify([...unexpectedExits, ...badStops])}\n`);
-    if (!isDrained) out.write('the lake did not drain within the bound: FAILED\n');
-    out.write(
+    let text = '\n' + reportTable(report) + '\n';
+    if (unexpectedExits.length > 0 || badStops.length > 0) text += `worker exits not caused by the run or not clean: ${JSON.stringify([...unexpectedExits, ...badStops])}\n`;
+    if (!isDrained) text += 'the lake did not drain within the bound: FAILED\n';
+    text +=
       JSON.stringify({
         chaos: {
           ok,
@@ -279,8 +279,10 @@ export async function chaosCommand(o: ChaosOptions, out: NodeJS.WritableStream =
           kinesisRecords: produced.kinesisRecords,
         },
         reconcile: report,
-      }) + '\n',
-    );
+      }) + '\n';
+    out.write(text);
+    // Kept next to the worker logs, so a failed run can be read after the fact.
+    writeFileSync(join(o.workDir, 'report.txt'), text);
     return ok ? 0 : 1;
   } finally {
     if (pool) await pool.stopAll(5_000).catch(() => undefined);
