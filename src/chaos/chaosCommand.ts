@@ -140,6 +140,8 @@ export async function chaosCommand(o: ChaosOptions, out: NodeJS.WritableStream =
       signal: stopProducing.signal,
     });
 
+    // The schedule's clock starts with the workers and the producer, not with the emulators' start-up.
+    const runStart = Date.now();
     const events: FaultEvent[] = [];
     const reshardRng = seededRandom(o.seed * 101 + 3);
     const runFault = async (f: ScheduledFault): Promise<string> => {
@@ -157,7 +159,7 @@ export async function chaosCommand(o: ChaosOptions, out: NodeJS.WritableStream =
             await workers.stop(w, 'SIGTERM');
             workers.start(w);
           });
-          return `worker ${w} stopped gracefully and restarted (exit ${JSON.stringify(workers.exits.at(-1))})`;
+          return `worker ${w} sent SIGTERM (exit ${workers.exits.at(-1)?.signal ?? workers.exits.at(-1)?.code}) and restarted`;
         case 'sigstop': {
           let stopped = false;
           await workers.serialize(w, async () => {
@@ -171,25 +173,31 @@ export async function chaosCommand(o: ChaosOptions, out: NodeJS.WritableStream =
           return splitRandomShard(clients.kinesis, stream, reshardRng);
         case 'merge':
           return mergeRandomPair(clients.kinesis, stream, reshardRng);
-        case 's3-slowdown':
+        case 's3-slowdown': {
+          const before = s3Proxy.stats();
           s3Proxy.setPlan({ faults: [{ kind: 's3-slowdown', probability: f.probability ?? 0.5 }] });
           await sleep(f.forMs ?? 5000);
           s3Proxy.setPlan({});
-          return `S3 SlowDown p=${f.probability} for ${f.forMs} ms (${s3Proxy.stats().faults['s3-slowdown'] ?? 0} answered so far)`;
+          const after = s3Proxy.stats();
+          const hit = (after.faults['s3-slowdown'] ?? 0) - (before.faults['s3-slowdown'] ?? 0);
+          return `S3 SlowDown p=${f.probability} for ${f.forMs} ms: ${hit} of ${after.requests - before.requests} S3 requests answered 503`;
+        }
         case 'dynamodb-throttling': {
           const p = (f.probability ?? 0.5) / 2;
+          const before = dynamoProxy.stats();
+          const thrown = (x: typeof before): number => (x.faults['dynamodb-throttling'] ?? 0) + (x.faults['dynamodb-throughput'] ?? 0);
           dynamoProxy.setPlan({ faults: [{ kind: 'dynamodb-throttling', probability: p }, { kind: 'dynamodb-throughput', probability: p }] });
           await sleep(f.forMs ?? 5000);
           dynamoProxy.setPlan({});
-          const s = dynamoProxy.stats().faults;
-          return `DynamoDB throttling p=${f.probability} for ${f.forMs} ms (${(s['dynamodb-throttling'] ?? 0) + (s['dynamodb-throughput'] ?? 0)} answered so far)`;
+          const after = dynamoProxy.stats();
+          return `DynamoDB throttling p=${f.probability} for ${f.forMs} ms: ${thrown(after) - thrown(before)} of ${after.requests - before.requests} DynamoDB requests throttled`;
         }
       }
     };
 
     const running: Promise<void>[] = [];
     for (const f of schedule) {
-      await sleep(t0 + f.atMs - Date.now());
+      await sleep(runStart + f.atMs - Date.now());
       say(`fault: ${describeFault(f)}`);
       running.push(
         runFault(f).then(
@@ -205,7 +213,7 @@ export async function chaosCommand(o: ChaosOptions, out: NodeJS.WritableStream =
         ),
       );
     }
-    await sleep(t0 + o.durationMs - Date.now());
+    await sleep(runStart + o.durationMs - Date.now());
     stopProducing.abort();
     const produced = await producing;
     say(`producer stopped: ${produced.kinesisRecords} Kinesis records, ${produced.entries.length} user records (${produced.putErrors} put errors retried)`);
@@ -258,9 +266,11 @@ export async function chaosCommand(o: ChaosOptions, out: NodeJS.WritableStream =
       dlqMessages,
       lakeQueries: cleansed.queries,
     });
-    const ok = report.ok && isDrained && unexpectedExits.length === 0 && badStops.length === 0;
+    const escalations = workers.escalations.filter((e) => e.signal === 'SIGTERM');
+    const ok = report.ok && isDrained && unexpectedExits.length === 0 && badStops.length === 0 && escalations.length === 0;
     let text = '\n' + reportTable(report) + '\n';
     if (unexpectedExits.length > 0 || badStops.length > 0) text += `worker exits not caused by the run or not clean: ${JSON.stringify([...unexpectedExits, ...badStops])}\n`;
+    if (escalations.length > 0) text += `graceful stops that needed SIGKILL: ${JSON.stringify(escalations)}\n`;
     if (!isDrained) text += 'the lake did not drain within the bound: FAILED\n';
     text +=
       JSON.stringify({
@@ -274,6 +284,7 @@ export async function chaosCommand(o: ChaosOptions, out: NodeJS.WritableStream =
           faults: events,
           proxies: { s3: s3Proxy.stats(), dynamodb: dynamoProxy.stats() },
           workerExits: workers.exits,
+          sigkillAfterSigterm: escalations,
           drained: isDrained,
           drainMs,
           kinesisRecords: produced.kinesisRecords,

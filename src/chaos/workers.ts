@@ -27,6 +27,8 @@ interface Slot {
 
 export class WorkerPool {
   readonly exits: WorkerExit[] = [];
+  /** SIGTERMs that had to be followed by SIGKILL: a graceful stop that did not finish. */
+  readonly escalations: { worker: number; signal: string }[] = [];
   readonly #slots: Slot[] = [];
 
   constructor(
@@ -94,6 +96,7 @@ export class WorkerPool {
     child.kill(signal);
     const done = await Promise.race([slot.exited.then(() => true), sleep(graceMs).then(() => false)]);
     if (!done) {
+      this.escalations.push({ worker: i, signal });
       child.kill('SIGKILL');
       await slot.exited;
     }
