@@ -6,7 +6,7 @@
  */
 import { mkdirSync, writeFileSync } from 'node:fs';
 import { dirname, join } from 'node:path';
-import { ReceiveMessageCommand, type SQSClient } from '@aws-sdk/client-sqs';
+import { DeleteMessageBatchCommand, ReceiveMessageCommand, type SQSClient } from '@aws-sdk/client-sqs';
 import type { ObjectStorePort } from '../sinks/objectStore.js';
 import { sleep } from '../consumer/backoff.js';
 import { runLakeQueries, type LakeQueryResults } from '../lake/queries.js';
@@ -97,8 +97,9 @@ export async function readCleansed(paths: Map<string, string>): Promise<Cleansed
 /**
  * Every message in the queue. A long visibility timeout keeps a received
  * message from coming back during the drain; a few empty receives in a row
- * mean the queue is empty. Short polls: moto holds a long poll for its full
- * wait even when messages are there.
+ * mean the queue is empty. Received messages are deleted: the queue is the
+ * run's own, and moto's receive slows down with every in-flight message it
+ * has to skip (seconds per call at a few hundred).
  */
 export async function drainQueue(sqs: SQSClient, queueUrl: string, concurrency = 8): Promise<string[]> {
   const bodies: string[] = [];
@@ -114,6 +115,11 @@ export async function drainQueue(sqs: SQSClient, queueUrl: string, concurrency =
           await sleep(200);
         } else empty = 0;
         for (const m of messages) bodies.push(m.Body ?? '');
+        if (messages.length > 0) {
+          await sqs.send(
+            new DeleteMessageBatchCommand({ QueueUrl: queueUrl, Entries: messages.map((m, i) => ({ Id: String(i), ReceiptHandle: m.ReceiptHandle ?? '' })) }),
+          );
+        }
       }
     }),
   );
