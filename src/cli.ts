@@ -17,6 +17,8 @@ import { statusCommand } from './cli/statusCommand.js';
 import { produce } from './producer/producer.js';
 import { renderDdl } from './cli/ddl.js';
 import { defaultTableName } from './config/loadConfig.js';
+import { chaosCommand } from './chaos/chaosCommand.js';
+import { parseFaults } from './chaos/schedule.js';
 
 const USAGE = `usage: kinesis-lake <command> [options]
 
@@ -32,6 +34,8 @@ commands:
                                per shard: owner, lag, checkpoint age, last error
   ddl [--database D] [--stream S] [--bucket B] [--table T]
                                print Athena CREATE EXTERNAL TABLE statements (partition projection)
+  chaos [--duration 120s] [--workers 3] [--shards 8] [--seed N] [--rate 200] [--faults all|sigkill,...]
+                               inject faults into a local run and reconcile the lake (exit 0 = exactly once)
 `;
 
 async function main(argv: string[]): Promise<number> {
@@ -122,6 +126,40 @@ async function main(argv: string[]): Promise<number> {
       const table = values.table ?? process.env.KL_TABLE_NAME ?? defaultTableName(stream);
       process.stdout.write(renderDdl({ database: values.database ?? 'kinesis_lake', bucket, stream, table }) + '\n');
       return 0;
+    }
+    case 'chaos': {
+      const { values } = parseArgs({
+        args: rest,
+        options: {
+          duration: { type: 'string' },
+          workers: { type: 'string' },
+          shards: { type: 'string' },
+          seed: { type: 'string' },
+          rate: { type: 'string' },
+          faults: { type: 'string' },
+          'failover-ms': { type: 'string' },
+          'drain-timeout': { type: 'string' },
+          'work-dir': { type: 'string' },
+        },
+      });
+      const seed = parseNumberFlag(values.seed, '--seed', 1);
+      let faults;
+      try {
+        faults = parseFaults(values.faults ?? 'all');
+      } catch (err) {
+        throw new UsageError(`--faults: ${errorMessage(err)}`);
+      }
+      return chaosCommand({
+        durationMs: parseDurationMs(values.duration ?? '120s', '--duration'),
+        workers: parseNumberFlag(values.workers, '--workers', 3, 1),
+        shards: parseNumberFlag(values.shards, '--shards', 8, 1),
+        seed,
+        rate: parseNumberFlag(values.rate, '--rate', 200, 1),
+        faults,
+        failoverMs: parseNumberFlag(values['failover-ms'], '--failover-ms', 3000, 1000),
+        drainTimeoutMs: parseDurationMs(values['drain-timeout'] ?? '180s', '--drain-timeout'),
+        workDir: resolve(values['work-dir'] ?? `.local-aws/chaos-${seed}`),
+      });
     }
     case undefined:
     case 'help':

@@ -6,8 +6,6 @@ import type { LakeTableDefinition } from '../../deploy/ecs/lib/lakeTableDefiniti
 import { synthStack } from './synthStack.js';
 import { onlyResource, resourcesOf } from './templateQueries.js';
 
-const input = { database: 'lake_db', bucket: 'my-lake-bucket', stream: 'click-stream', table: 'click_events' };
-
 describe('Glue resources of the stack', () => {
   it('creates the database and one table per definition, with projection enabled', () => {
     const { template } = synthStack({ glueDatabase: 'lake_db_test', cleansedTable: 'clicks_clean' });
@@ -37,7 +35,7 @@ describe('Glue resources of the stack', () => {
   });
 
   it('builds the tables from a supplied definition list', () => {
-    const custom = (i: typeof input): LakeTableDefinition[] => lakeTables(i).map((d) => ({ ...d, name: `${d.name}_v2` }));
+    const custom = (i: Parameters<typeof lakeTables>[0]): LakeTableDefinition[] => lakeTables(i).map((d) => ({ ...d, name: `${d.name}_v2` }));
     const { template } = synthStack({ lakeTables: custom });
     const names = resourcesOf(template, 'AWS::Glue::Table').map(([, t]) => (t.Properties.TableInput as { Name: string }).Name);
     expect(names.sort()).toEqual(['events_raw_v2', 'events_v2']);
