@@ -13,6 +13,7 @@ import { runCommand } from './cli/runCommand.js';
 import { demoCommand } from './cli/demoCommand.js';
 import { localAwsCommand } from './cli/localAwsCommand.js';
 import { leasesCommand } from './cli/leasesCommand.js';
+import { replayCommand } from './cli/replayCommand.js';
 import { produce } from './producer/producer.js';
 
 const USAGE = `usage: kinesis-lake <command> [options]
@@ -25,6 +26,8 @@ commands:
                                the whole pipeline on the embedded local AWS stack
   local-aws [--npm-only]       start the local AWS stack in the foreground and print its variables
   leases [--app NAME]          print the lease table (KL_APP_NAME by default)
+  replay --from ISO --to ISO [--table T] [--restart] [--config FILE]
+                               rebuild the cleansed zone from the raw zone for an arrival-time range
 `;
 
 async function main(argv: string[]): Promise<number> {
@@ -98,6 +101,10 @@ async function main(argv: string[]): Promise<number> {
       const { values } = parseArgs({ args: rest, options: { app: { type: 'string' }, watch: { type: 'string' } } });
       const appName = values.app ?? process.env.KL_APP_NAME ?? 'kinesis-lake';
       return leasesCommand({ appName, watchMs: parseDurationMs(values.watch ?? '2s', '--watch') });
+    }
+    case 'replay': {
+      const { values } = parseArgs({ args: rest, options: { from: { type: 'string' }, to: { type: 'string' }, table: { type: 'string' }, restart: { type: 'boolean' }, config: { type: 'string' } } });
+      return replayCommand({ configFile: values.config, from: values.from, to: values.to, table: values.table, restart: values.restart ?? false });
     }
     case undefined:
     case 'help':
