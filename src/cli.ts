@@ -14,6 +14,7 @@ import { demoCommand } from './cli/demoCommand.js';
 import { localAwsCommand } from './cli/localAwsCommand.js';
 import { leasesCommand } from './cli/leasesCommand.js';
 import { replayCommand } from './cli/replayCommand.js';
+import { redriveCommand } from './cli/redriveCommand.js';
 import { produce } from './producer/producer.js';
 
 const USAGE = `usage: kinesis-lake <command> [options]
@@ -28,6 +29,8 @@ commands:
   leases [--app NAME]          print the lease table (KL_APP_NAME by default)
   replay --from ISO --to ISO [--table T] [--restart] [--config FILE]
                                rebuild the cleansed zone from the raw zone for an arrival-time range
+  redrive [--reason R] [--max N] [--dry-run] [--visibility-timeout 300s] [--config FILE]
+                               re-process DLQ envelopes with the current code; land those that pass
 `;
 
 async function main(argv: string[]): Promise<number> {
@@ -105,6 +108,16 @@ async function main(argv: string[]): Promise<number> {
     case 'replay': {
       const { values } = parseArgs({ args: rest, options: { from: { type: 'string' }, to: { type: 'string' }, table: { type: 'string' }, restart: { type: 'boolean' }, config: { type: 'string' } } });
       return replayCommand({ configFile: values.config, from: values.from, to: values.to, table: values.table, restart: values.restart ?? false });
+    }
+    case 'redrive': {
+      const { values } = parseArgs({ args: rest, options: { reason: { type: 'string' }, max: { type: 'string' }, 'dry-run': { type: 'boolean' }, 'visibility-timeout': { type: 'string' }, config: { type: 'string' } } });
+      return redriveCommand({
+        configFile: values.config,
+        reason: values.reason,
+        max: parseNumberFlag(values.max, '--max', Number.MAX_SAFE_INTEGER, 1),
+        dryRun: values['dry-run'] ?? false,
+        visibilityTimeoutMs: parseDurationMs(values['visibility-timeout'] ?? '300s', '--visibility-timeout'),
+      });
     }
     case undefined:
     case 'help':
