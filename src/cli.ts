@@ -14,6 +14,8 @@ import { demoCommand } from './cli/demoCommand.js';
 import { localAwsCommand } from './cli/localAwsCommand.js';
 import { leasesCommand } from './cli/leasesCommand.js';
 import { statusCommand } from './cli/statusCommand.js';
+import { replayCommand } from './cli/replayCommand.js';
+import { redriveCommand } from './cli/redriveCommand.js';
 import { produce } from './producer/producer.js';
 import { renderDdl } from './cli/ddl.js';
 import { defaultTableName } from './config/loadConfig.js';
@@ -36,6 +38,10 @@ commands:
                                print Athena CREATE EXTERNAL TABLE statements (partition projection)
   chaos [--duration 120s] [--workers 3] [--shards 8] [--seed N] [--rate 200] [--faults all|sigkill,...]
                                inject faults into a local run and reconcile the lake (exit 0 = exactly once)
+  replay --from ISO --to ISO [--table T] [--restart] [--config FILE]
+                               rebuild the cleansed zone from the raw zone for an arrival-time range
+  redrive [--reason R] [--max N] [--dry-run] [--visibility-timeout 300s] [--config FILE]
+                               re-process DLQ envelopes with the current code; land those that pass
 `;
 
 async function main(argv: string[]): Promise<number> {
@@ -159,6 +165,20 @@ async function main(argv: string[]): Promise<number> {
         failoverMs: parseNumberFlag(values['failover-ms'], '--failover-ms', 3000, 1000),
         drainTimeoutMs: parseDurationMs(values['drain-timeout'] ?? '180s', '--drain-timeout'),
         workDir: resolve(values['work-dir'] ?? `.local-aws/chaos-${seed}`),
+      });
+    }
+    case 'replay': {
+      const { values } = parseArgs({ args: rest, options: { from: { type: 'string' }, to: { type: 'string' }, table: { type: 'string' }, restart: { type: 'boolean' }, config: { type: 'string' } } });
+      return replayCommand({ configFile: values.config, from: values.from, to: values.to, table: values.table, restart: values.restart ?? false });
+    }
+    case 'redrive': {
+      const { values } = parseArgs({ args: rest, options: { reason: { type: 'string' }, max: { type: 'string' }, 'dry-run': { type: 'boolean' }, 'visibility-timeout': { type: 'string' }, config: { type: 'string' } } });
+      return redriveCommand({
+        configFile: values.config,
+        reason: values.reason,
+        max: parseNumberFlag(values.max, '--max', Number.MAX_SAFE_INTEGER, 1),
+        dryRun: values['dry-run'] ?? false,
+        visibilityTimeoutMs: parseDurationMs(values['visibility-timeout'] ?? '300s', '--visibility-timeout'),
       });
     }
     case undefined:

@@ -26,6 +26,8 @@ import { instrumentPort } from './metrics/instrumentedPorts.js';
 import { startOpsServer, type OpsServer } from './http/server.js';
 import { createDynamoReadiness } from './http/readiness.js';
 import { dynamoLeaseTableProbe } from './http/dynamoLeaseTableProbe.js';
+import { createFirehosePort } from './sinks/firehosePort.js';
+import { FirehoseSink } from './sinks/firehoseSink.js';
 
 export interface ServicePorts {
   kinesis: KinesisPort;
@@ -104,7 +106,10 @@ export async function startService(config: Config, options: StartServiceOptions 
     logger,
   });
   const compression = config.parquetCompression === 'ZSTD' ? 'zstd' : 'snappy';
+  // KL_SINK=firehose: cleansed rows go to Firehose instead of Parquet objects (docs/firehose.md).
+  const firehose = config.sink === 'FIREHOSE' ? createFirehosePort() : undefined;
   const writer = new LakeWriter<DlqEnvelope>({
+    ...(firehose ? { cleansedSink: new FirehoseSink({ port: firehose, deliveryStream: config.firehoseStream!, logger }) } : {}),
     store: ports.store,
     streamName: config.streamName,
     table: config.tableName,
@@ -178,6 +183,7 @@ export async function startService(config: Config, options: StartServiceOptions 
         clearInterval(gauges);
         await ops?.close().catch(() => undefined);
         clients.destroy();
+        firehose?.destroy();
         logger.info('shut down');
       })();
       return closing;

@@ -1,23 +1,37 @@
 import { loadConfig } from '../config/loadConfig.js';
-import { startService } from '../service.js';
+import { startService, type Service } from '../service.js';
 
-/** `kinesis-lake run`: the long-running service (what ECS starts). */
+/**
+ * `kinesis-lake run`: the long-running service (what ECS starts). The signal
+ * handlers are installed before start-up, so a stop that arrives while the
+ * service is still starting (an ECS deployment rolled back, a scale-in) is a
+ * clean exit 0 once start-up is done, not a kill by signal.
+ */
 export async function runCommand(options: { configFile: string | undefined }): Promise<number> {
   const config = loadConfig(process.env, options.configFile);
-  const service = await startService(config);
-  return new Promise<number>((resolve) => {
-    let signals = 0;
-    const onSignal = (signal: NodeJS.Signals): void => {
-      signals++;
-      if (signals > 1) {
-        service.logger.warn({ signal }, 'second signal: exiting now');
-        resolve(1);
-        return;
-      }
-      service.logger.info({ signal }, 'signal received: stopping');
-      void service.close().then(() => resolve(0));
-    };
-    process.on('SIGTERM', onSignal);
-    process.on('SIGINT', onSignal);
-  });
+  let service: Service | undefined;
+  let stopRequested: NodeJS.Signals | undefined;
+  let resolveExit: (code: number) => void = () => undefined;
+  const exit = new Promise<number>((resolve) => (resolveExit = resolve));
+  let signals = 0;
+  const stop = (signal: NodeJS.Signals): void => {
+    if (!service) return;
+    service.logger.info({ signal }, 'signal received: stopping');
+    void service.close().then(() => resolveExit(0));
+  };
+  const onSignal = (signal: NodeJS.Signals): void => {
+    signals++;
+    if (signals > 1) {
+      service?.logger.warn({ signal }, 'second signal: exiting now');
+      resolveExit(1);
+      return;
+    }
+    if (service) stop(signal);
+    else stopRequested = signal;
+  };
+  process.on('SIGTERM', onSignal);
+  process.on('SIGINT', onSignal);
+  service = await startService(config);
+  if (stopRequested) stop(stopRequested);
+  return exit;
 }

@@ -39,6 +39,9 @@ export function loadConfig(env: Env, configFile?: string): Config {
       'KL_INITIAL_TIMESTAMP is required when KL_INITIAL_POSITION=AT_TIMESTAMP: set an ISO-8601 time such as 2026-01-31T12:00:00Z',
     );
   }
+  if (config.sink === 'FIREHOSE' && config.firehoseStream === undefined) {
+    throw new ConfigError('KL_FIREHOSE_STREAM', 'KL_FIREHOSE_STREAM is required when KL_SINK=firehose: set the name of the Firehose delivery stream that receives the cleansed rows');
+  }
   return config;
 }
 

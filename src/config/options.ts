@@ -54,6 +54,10 @@ export interface Config {
   piiFields: string[];
   piiKey: string | undefined;
   piiKeySecretArn: string | undefined;
+  /** Where cleansed rows go: Parquet objects in the bucket, or a Firehose delivery stream. */
+  sink: 'S3' | 'FIREHOSE';
+  /** Firehose delivery stream; required with sink FIREHOSE. */
+  firehoseStream: string | undefined;
 }
 
 type Parser<T> = (raw: string, env: string) => T;
@@ -187,5 +191,7 @@ export const OPTIONS: readonly OptionSpec[] = [
   opt('KL_PII_FIELDS', 'piiFields', 'Top-level fields replaced by an HMAC-SHA256 token in the cleansed zone (comma list, or none).', fieldList(), { text: 'user_id,session_id', value: () => ['user_id', 'session_id'] }),
   opt('KL_PII_KEY', 'piiKey', 'HMAC key for KL_PII_FIELDS (at least 16 characters); required when fields are listed and KL_PII_KEY_SECRET_ARN is not set.', secret(16), { text: '(none)', value: () => undefined }),
   opt('KL_PII_KEY_SECRET_ARN', 'piiKeySecretArn', 'Secrets Manager secret holding the HMAC key; read once at start-up, wins over KL_PII_KEY.', nonEmpty('a Secrets Manager secret ARN or name'), { text: '(none)', value: () => undefined }),
+  opt('KL_SINK', 'sink', 'Cleansed-zone sink: s3 writes Parquet under cleansed/ with deterministic keys; firehose sends JSON lines to KL_FIREHOSE_STREAM (at-least-once, see docs/firehose.md).', oneOf(['S3', 'FIREHOSE'] as const), { text: 's3', value: () => 'S3' }),
+  opt('KL_FIREHOSE_STREAM', 'firehoseStream', 'Firehose delivery stream of the cleansed rows; required when KL_SINK=firehose.', nonEmpty('a Firehose delivery stream name (1-64 of a-z A-Z 0-9 _ . -)', /^[a-zA-Z0-9_.-]{1,64}$/), { text: '(none)', value: () => undefined }),
   opt('LOG_LEVEL', 'logLevel', 'pino log level.', oneOf(['FATAL', 'ERROR', 'WARN', 'INFO', 'DEBUG', 'TRACE', 'SILENT'] as const) as unknown as Parser<string>, { text: 'info', value: () => 'INFO' }),
 ] as unknown as readonly OptionSpec[];

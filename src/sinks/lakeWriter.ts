@@ -48,6 +48,22 @@ export interface ParquetEncoder {
   encode(chunks: Uint8Array[]): Promise<Uint8Array>;
 }
 
+/** One event hour of a segment's valid rows, as the processors' column chunks. */
+export interface CleansedHour {
+  hour: string;
+  rows: number;
+  chunks: Uint8Array[];
+}
+
+/**
+ * Where a segment's cleansed rows go when not to Parquet objects in the
+ * bucket (e.g. firehoseSink.ts). Resolves only when every row is accepted:
+ * the segment's checkpoint waits on it.
+ */
+export interface CleansedSink {
+  write(segment: { shardId: string; firstSequence: string; lastSequence: string }, hours: CleansedHour[], signal?: AbortSignal): Promise<void>;
+}
+
 export interface WrittenFile {
   rawKey: string;
   rawBytes: number;
@@ -64,6 +80,8 @@ export interface LakeWriterOptions<D extends DeadLetter> {
   table: string;
   deadLetters: DeadLetterSink<D> | undefined;
   parquet: ParquetEncoder | undefined;
+  /** Replaces the Parquet objects of the cleansed zone (KL_SINK=firehose); the raw zone and DLQ are unchanged. */
+  cleansedSink?: CleansedSink;
   logger: Logger;
   gzipLevel?: number;
   /** Called for each object made durable (metrics). */
@@ -122,6 +140,16 @@ export class LakeWriter<D extends DeadLetter = DeadLetter> {
         entry.rows += c.rows;
         byHour.set(c.hour, entry);
       }
+    }
+    const sink = this.options.cleansedSink;
+    if (sink) {
+      const hours = [...byHour.keys()].sort().map((hour) => ({ hour, ...byHour.get(hour)! }));
+      if (hours.length > 0) {
+        const started = Date.now();
+        await sink.write(segment, hours, signal);
+        this.options.onObject?.('cleansed', hours.reduce((n, h) => n + h.rows, 0), 0, Date.now() - started);
+      }
+      return outputs.length > 0 ? outputs[outputs.length - 1]!.lastSubSequenceNumber : undefined;
     }
     if (byHour.size > 0 && !this.options.parquet) throw new Error('cleansed rows produced but no Parquet encoder is configured');
     // Hours in order, so a replay writes the same objects in the same order.

@@ -1,0 +1,68 @@
+import { describe, expect, it } from 'vitest';
+import { SegmentPlanner, type PlanFile } from '../../src/batch/segmentPlanner.js';
+import type { StreamRecord } from '../../src/consumer/records.js';
+
+const segmentRules = { intervalMs: 10_000, maxRecords: 1000, maxBytes: 1 << 30 };
+const fileRules = { intervalMs: 5_000, maxRecords: 3, maxBytes: 1 << 30 };
+
+let seq = 100;
+function file(arrivals: number[]): PlanFile {
+  const records: StreamRecord[] = arrivals.map((arrivalMs) => ({
+    shardId: 'shardId-000000000000',
+    sequenceNumber: String(seq++),
+    subSequenceNumber: undefined,
+    partitionKey: 'k',
+    explicitHashKey: undefined,
+    arrivalMs,
+    data: new Uint8Array(10),
+  }));
+  return { key: `f-${records[0]!.sequenceNumber}`, firstSequence: records[0]!.sequenceNumber, lastSequence: records[records.length - 1]!.sequenceNumber, records };
+}
+
+function spans(files: PlanFile[], adopted: { firstSequence: string; lastSequence: string }[] = [], listStartMs = 0, closed = true) {
+  const planner = new SegmentPlanner({ segmentRules, fileRules, listStartMs, adopted });
+  const out = files.flatMap((f) => planner.push(f));
+  const end = planner.finish(() => closed);
+  return { segments: [...out, ...end.segments].map((s) => s.files.map((f) => f.key)), planner, open: end.open.map((f) => f.key) };
+}
+
+describe('SegmentPlanner', () => {
+  it('groups raw files cut by count and by the raw window into one segment per cleansed window', () => {
+    const a = file([1000, 1100, 1200]); // full by count
+    const b = file([1300]); // ... then the raw window changes inside the segment window
+    const c = file([6000, 6100]);
+    const d = file([12_000, 12_100]); // next segment window
+    expect(spans([a, b, c, d]).segments).toEqual([[a.key, b.key, c.key], [d.key]]);
+  });
+
+  it('takes a raw-file end that no rule explains as a forced segment cut', () => {
+    const a = file([1000]); // ended early: shutdown
+    const b = file([1100, 1200]);
+    expect(spans([a, b]).segments).toEqual([[a.key], [b.key]]);
+  });
+
+  it('skips files until a provable segment start', () => {
+    const a = file([9000]); // before the listing's window start: its segment may have begun earlier
+    const b = file([9500]);
+    const c = file([10_500]);
+    const r = spans([a, b, c], [], 10_000);
+    expect(r.planner.skipped.map((f) => f.key)).toEqual([a.key, b.key]);
+    expect(r.segments).toEqual([[c.key]]);
+  });
+
+  it('adopts existing spans as boundaries and keeps an unproven trailing segment open', () => {
+    const a = file([1000, 1100, 1200]);
+    const b = file([1300, 1400, 1500]);
+    const c = file([1600]);
+    const r = spans([a, b, c], [{ firstSequence: a.firstSequence, lastSequence: a.lastSequence }], 0, false);
+    expect(r.segments).toEqual([[a.key]]);
+    expect(r.open).toEqual([b.key, c.key]);
+  });
+
+  it('stops a shard whose cuts fall inside a raw file', () => {
+    const a = file([1000, 1100, 1200, 1300]); // four records in one raw file, but the rules cut after three
+    const r = spans([a]);
+    expect(r.planner.diverged?.key).toBe(a.key);
+    expect(r.segments).toEqual([]);
+  });
+});
