@@ -16,6 +16,7 @@ import { StreamWorker } from './consumer/streamWorker.js';
 import { resolveWorkerId } from './consumer/workerId.js';
 import { checkQueue } from './sinks/queueCheck.js';
 import { errorMessage } from './errors.js';
+import { retryUntilDone } from './consumer/retry.js';
 import type { PieceProcessor } from './consumer/pieceProcessor.js';
 import { ProcessorPool, processorOptionsFromConfig, resolvePiiKey, type DlqEnvelope } from './processors/index.js';
 import { DlqSender } from './sinks/dlqSender.js';
@@ -75,10 +76,12 @@ export async function startService(config: Config, options: StartServiceOptions 
   };
 
   try {
-    await ports.kinesis.describeStream(config.streamName);
-    await ports.store.checkBucket();
-    await checkQueue(clients.sqs, config.dlqUrl);
-    await ports.leases.ensureTable();
+    // Throttling or a blip at start-up is waited out; a missing resource stops start-up with its message.
+    const onRetry = (err: unknown, attempt: number): void => logger.warn({ err: errorMessage(err), attempt }, 'start-up check failed; retrying');
+    await retryUntilDone(() => ports.kinesis.describeStream(config.streamName), { onRetry });
+    await retryUntilDone(() => ports.store.checkBucket(), { onRetry });
+    await retryUntilDone(() => checkQueue(clients.sqs, config.dlqUrl), { onRetry });
+    await retryUntilDone(() => ports.leases.ensureTable(), { onRetry });
   } catch (err) {
     clients.destroy();
     throw err;

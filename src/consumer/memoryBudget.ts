@@ -38,6 +38,11 @@ export class MemoryBudget {
     this.pressureListener = listener;
   }
 
+  /** Bytes left before the budget itself is exceeded (reads are sized to fit in it). */
+  get roomBytes(): number {
+    return Math.max(0, this.limitBytes - this.used);
+  }
+
   /** Bytes to free to get back under the low watermark. */
   get excessBytes(): number {
     return Math.max(0, this.used - this.limitBytes * this.lowWatermark);

@@ -258,10 +258,15 @@ export class ShardConsumer<D extends DeadLetter = DeadLetter> {
       if (signal.aborted) break;
       const startedAt = this.now();
       let result;
+      // Reserve what the response may hold, so shards reading at once do not all count the same room.
+      const limit = this.callLimit();
+      const reservation = Math.ceil(limit * this.avgRecordBytes * settings.budgetBytesPerPayloadByte);
+      budget.acquire(reservation);
       try {
-        result = await kinesis.getRecords(this.shardId, iterator, settings.maxRecordsPerCall);
+        result = await kinesis.getRecords(this.shardId, iterator, limit);
         attempt = 0;
       } catch (err) {
+        budget.release(reservation);
         if (signal.aborted) break;
         if ((err as { name?: string }).name === 'ExpiredIteratorException') {
           this.log.info('iterator expired; resuming after the last record delivered');
@@ -278,7 +283,9 @@ export class ShardConsumer<D extends DeadLetter = DeadLetter> {
         this.log.warn({ err: errorMessage(err), errName: errorName(err), attempt }, 'GetRecords failed; backing off');
         continue;
       }
+      budget.release(reservation);
       this.pacer.onResponse(startedAt, result.bytes, result.records.length);
+      if (result.records.length > 0) this.avgRecordBytes = 0.8 * this.avgRecordBytes + 0.2 * (result.bytes / result.records.length);
       this.millisBehindLatest = result.millisBehindLatest;
       this.deps.observer?.onRecordsRead?.(this.shardId, result.records.length, result.bytes, result.millisBehindLatest);
       if (result.records.length > 0) {
@@ -294,6 +301,20 @@ export class ShardConsumer<D extends DeadLetter = DeadLetter> {
       if (result.records.length === 0 && (result.millisBehindLatest ?? 0) === 0) this.closeIdleWindow();
     }
     return false;
+  }
+
+  private avgRecordBytes = 1024;
+
+  /**
+   * Records to ask for: the configured limit, or less when the memory budget
+   * is close to full, so that one response cannot overshoot the budget by a
+   * whole 10 MB batch per shard.
+   */
+  private callLimit(): number {
+    const { budget, settings } = this.deps;
+    const perRecord = Math.max(1, this.avgRecordBytes * settings.budgetBytesPerPayloadByte);
+    const fit = Math.floor(budget.roomBytes / (2 * perRecord));
+    return Math.max(1, Math.min(settings.maxRecordsPerCall, fit));
   }
 
   private async getIterator(start: IteratorStart, signal: AbortSignal): Promise<string | undefined> {

@@ -17,6 +17,7 @@ import type { MemoryBudget } from './memoryBudget.js';
 import type { DeadLetter, PieceProcessor } from './pieceProcessor.js';
 import type { LakeWriter } from '../sinks/lakeWriter.js';
 import { sleep } from './backoff.js';
+import { retryUntilDone } from './retry.js';
 
 export interface StreamWorkerOptions<D extends DeadLetter> {
   workerId: string;
@@ -112,8 +113,9 @@ export class StreamWorker<D extends DeadLetter = DeadLetter> {
 
   async start(): Promise<void> {
     this.options.budget.onPressure(() => this.relievePressure());
-    await this.syncShards();
-    await this.takeCycle();
+    const onRetry = (err: unknown, attempt: number): void => this.log.warn({ err: errorMessage(err), attempt }, 'first lease cycle failed; retrying');
+    await retryUntilDone(() => this.syncShards(), { onRetry });
+    await retryUntilDone(() => this.takeCycle(), { onRetry });
     this.loops = [this.renewLoop(), this.takeLoop()];
   }
 
