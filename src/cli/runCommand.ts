@@ -9,12 +9,14 @@ import { startService, type Service } from '../service.js';
  */
 export async function runCommand(options: { configFile: string | undefined }): Promise<number> {
   const config = loadConfig(process.env, options.configFile);
-  let service: Service | undefined;
+  // Set once start-up is done; the signal handlers below run before that too.
+  const started: { service?: Service } = {};
   let stopRequested: NodeJS.Signals | undefined;
   let resolveExit: (code: number) => void = () => undefined;
   const exit = new Promise<number>((resolve) => (resolveExit = resolve));
   let signals = 0;
   const stop = (signal: NodeJS.Signals): void => {
+    const service = started.service;
     if (!service) return;
     service.logger.info({ signal }, 'signal received: stopping');
     void service.close().then(() => resolveExit(0));
@@ -22,16 +24,16 @@ export async function runCommand(options: { configFile: string | undefined }): P
   const onSignal = (signal: NodeJS.Signals): void => {
     signals++;
     if (signals > 1) {
-      service?.logger.warn({ signal }, 'second signal: exiting now');
+      started.service?.logger.warn({ signal }, 'second signal: exiting now');
       resolveExit(1);
       return;
     }
-    if (service) stop(signal);
+    if (started.service) stop(signal);
     else stopRequested = signal;
   };
   process.on('SIGTERM', onSignal);
   process.on('SIGINT', onSignal);
-  service = await startService(config);
+  started.service = await startService(config);
   if (stopRequested) stop(stopRequested);
   return exit;
 }
