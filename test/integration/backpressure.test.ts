@@ -18,7 +18,7 @@ function metric(text: string, name: string): number {
 describe('backpressure and throttling', () => {
   it('with S3 at 2 s latency and 20% SlowDown: stays within its memory budget, pauses and resumes polling, and lands every record once', async () => {
     const lake = await createLake(4);
-    const entries = (await produce(lake.clients.kinesis, { streamName: lake.stream, rate: 0, count: 50_000, keys: 4000, seed: 61, badRatio: 0 }, true)).entries!;
+    const entries = (await produce(lake.clients.kinesis, { streamName: lake.stream, rate: 0, count: 40_000, keys: 4000, seed: 61, badRatio: 0 }, true)).entries!;
     const s3 = await startFaultProxy({ target: process.env.AWS_ENDPOINT_URL_S3!, seed: 61 });
     s3.setPlan({ latencyMs: 2000, faults: [{ kind: 's3-slowdown', probability: 0.2 }] });
     const port = await freePort();
