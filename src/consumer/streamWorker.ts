@@ -266,6 +266,7 @@ export class StreamWorker<D extends DeadLetter = DeadLetter> {
     const byKey = new Map(leases.map((l) => [l.leaseKey, l]));
     const unowned = observed.filter((o) => o.lease.checkpoint !== SENTINEL.SHARD_END && o.expired).length;
     this.options.observer?.onUnownedShards?.(unowned);
+    this.log.debug({ leases: leases.map((l) => `${l.leaseKey.slice(-3)}:${l.leaseOwner ?? '-'}:${l.leaseCounter}`), held: [...this.running.keys()].map((k) => k.slice(-3)) }, 'lease cycle');
     for (const lease of leases) {
       const r = this.running.get(lease.leaseKey);
       // Handoff requests for leases we hold show up in the scan before the next renewal does.
