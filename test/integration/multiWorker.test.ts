@@ -125,6 +125,11 @@ describe('many workers share one stream', () => {
     try {
       await waitFor('balance', async () => balanced(await leaseCounts(lake), ['f1', 'f2'], 4), 30_000, 100);
       const frozenShards = await ownedBy(lake, 'f1');
+      // Freeze it only once it is reading them (a lease handed to it is adopted on its next cycle).
+      await waitFor('the worker to read its shards', async () => {
+        const ev = events(procs[0]!);
+        return frozenShards.every((s) => ev.some((e) => e.shardId === s && /^lease (taken|stolen)$/.test(e.msg)));
+      }, 30_000, 100);
       procs[0]!.child.kill('SIGSTOP');
       await waitFor('the frozen worker\'s leases to be taken', async () => (await ownedBy(lake, 'f2')).length === 4, 30_000, 100);
       const wokeAt = Date.now();
