@@ -6,17 +6,10 @@
 import { CLEANSED_COLUMNS, eventHourKey, type ColumnChunk } from '../../src/lake/cleansedColumns.js';
 import type { ClickstreamEvent } from '../../src/lake/groundTruth.js';
 
-/** Mulberry32: small, fast, good enough for test data. */
-export function seededRandom(seed: number): () => number {
-  let a = seed >>> 0;
-  return () => {
-    a = (a + 0x6d2b79f5) >>> 0;
-    let t = a;
-    t = Math.imul(t ^ (t >>> 15), t | 1);
-    t ^= t + Math.imul(t ^ (t >>> 7), t | 61);
-    return ((t ^ (t >>> 14)) >>> 0) / 4294967296;
-  };
-}
+// The producer's seeded PRNG, so test data and produced data come from one generator.
+import { seededRandom } from '../../src/producer/random.js';
+
+export { seededRandom };
 
 const TYPES = ['page_view', 'page_view', 'page_view', 'add_to_cart', 'purchase', 'search'] as const;
 const CATEGORIES = [' Electronics', 'electronics ', 'BOOKS', 'Home & Garden', '  ', 'Café', 'toys'];
