@@ -107,6 +107,7 @@ export async function startService(config: Config, options: StartServiceOptions 
     sqs: ports.sqs,
     s3: { putObject: (bucket, key, body, contentType) => ports.store.put(key, body, { contentType }) },
     logger,
+    onSendFailure: (envelopes) => metrics.dlqSendFailed(envelopes),
   });
   const compression = config.parquetCompression === 'ZSTD' ? 'zstd' : 'snappy';
   // KL_SINK=firehose: cleansed rows go to Firehose instead of Parquet objects (docs/firehose.md).

@@ -62,6 +62,7 @@ export class Metrics {
   private readonly objectsWritten: Counter<'zone'>;
   private readonly bytesWritten: Counter<'zone'>;
   private readonly dlqRecords: Counter<'reason'>;
+  private readonly dlqSendFailures: Counter;
   private readonly recordsDropped: Counter<'reason'>;
   private readonly flushDuration: Histogram<'zone'>;
 
@@ -113,6 +114,11 @@ export class Metrics {
     this.objectsWritten = new Counter({ name: 'kinesis_lake_objects_written_total', help: 'Objects (S3 files or DLQ batches) written, per zone.', labelNames: ['zone'], registers });
     this.bytesWritten = new Counter({ name: 'kinesis_lake_bytes_written_total', help: 'Bytes written (as stored, after compression), per zone.', labelNames: ['zone'], registers });
     this.dlqRecords = new Counter({ name: 'kinesis_lake_dlq_records_total', help: 'Records sent to the dead-letter queue, by reason code.', labelNames: ['reason'], registers });
+    this.dlqSendFailures = new Counter({
+      name: 'kinesis_lake_dlq_send_failures_total',
+      help: 'Dead-letter envelopes whose send attempt failed and will be retried; their shard does not checkpoint meanwhile.',
+      registers,
+    });
     this.recordsDropped = new Counter({ name: 'kinesis_lake_records_dropped_total', help: 'Records deliberately not written anywhere, by reason code.', labelNames: ['reason'], registers });
     this.flushDuration = new Histogram({ name: 'kinesis_lake_flush_duration_seconds', help: 'Time to flush one buffer to its zone, end to end.', labelNames: ['zone'], buckets: FLUSH_BUCKETS, registers });
 
@@ -203,6 +209,11 @@ export class Metrics {
 
   dlqRecord(reason: ReasonCode, records = 1): void {
     this.dlqRecords.inc({ reason: checkReasonCode(reason) }, records);
+  }
+
+  /** Envelopes of a failed DLQ send attempt (the call failed, or SQS rejected them); they are retried. */
+  dlqSendFailed(envelopes = 1): void {
+    this.dlqSendFailures.inc(envelopes);
   }
 
   recordDropped(reason: ReasonCode, records = 1): void {

@@ -30,6 +30,8 @@ export interface DlqSenderOptions {
   sqs: SqsBatchPort;
   s3: ObjectPutPort;
   logger?: DlqSenderLogger;
+  /** Called with the number of envelopes of each failed attempt (for a metric: an outage shows while it lasts, not only once it ends). */
+  onSendFailure?: (envelopes: number) => void;
   baseDelayMs?: number;
   maxDelayMs?: number;
   /** Batches in flight at once. */
@@ -58,11 +60,11 @@ export function dlqPayloadKey(env: DlqEnvelope): string {
 }
 
 export class DlqSender {
-  readonly #o: Required<Omit<DlqSenderOptions, 'logger'>> & { logger: DlqSenderLogger | undefined };
+  readonly #o: Required<Omit<DlqSenderOptions, 'logger' | 'onSendFailure'>> & Pick<DlqSenderOptions, 'logger' | 'onSendFailure'>;
   readonly stats: DlqSenderStats = { sent: 0, retriedEntries: 0, failedCalls: 0, offloaded: 0 };
 
   constructor(options: DlqSenderOptions) {
-    this.#o = { baseDelayMs: 200, maxDelayMs: 20_000, concurrency: 4, ...options, logger: options.logger };
+    this.#o = { baseDelayMs: 200, maxDelayMs: 20_000, concurrency: 4, ...options };
   }
 
   /** Resolves when SQS acknowledged every envelope; rejects only when `signal` aborts. */
@@ -101,11 +103,13 @@ export class DlqSender {
       failed = await this.#o.sqs.sendMessageBatch(this.#o.queueUrl, entries);
     } catch (err) {
       this.stats.failedCalls++;
+      this.#o.onSendFailure?.(items.length);
       this.#o.logger?.warn({ err: errorName(err), message: errorMessage(err), entries: items.length }, 'DLQ SendMessageBatch failed; will retry');
       return items;
     }
     const failedIds = new Set(failed.map((f) => f.id));
     if (failed.length > 0) {
+      this.#o.onSendFailure?.(failed.length);
       this.#o.logger?.warn({ failed: failed.length, codes: [...new Set(failed.map((f) => f.code))], senderFault: failed.some((f) => f.senderFault) }, 'DLQ entries failed; will retry');
     }
     this.stats.sent += items.length - failedIds.size;
@@ -135,6 +139,7 @@ export class DlqSender {
         return;
       } catch (err) {
         this.stats.failedCalls++;
+        this.#o.onSendFailure?.(1);
         this.#o.logger?.warn({ err: errorName(err), message: errorMessage(err), attempt }, msg);
       }
     }

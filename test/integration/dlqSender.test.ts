@@ -140,12 +140,23 @@ describe('DlqSender against SQS and S3 (moto)', () => {
         throw Object.assign(new Error('connect ECONNREFUSED'), { code: 'ECONNREFUSED' });
       },
     };
-    const sender = new DlqSender({ queueUrl: 'http://127.0.0.1:1/000000000000/none', bucket, sqs: down, s3: createObjectPutPort(s3Client), baseDelayMs: 1, maxDelayMs: 4 });
+    let counted = 0;
+    const sender = new DlqSender({
+      queueUrl: 'http://127.0.0.1:1/000000000000/none',
+      bucket,
+      sqs: down,
+      s3: createObjectPutPort(s3Client),
+      baseDelayMs: 1,
+      maxDelayMs: 4,
+      onSendFailure: (n) => (counted += n),
+    });
     const ac = new AbortController();
     const p = sender.send([envelope(1, 10)], ac.signal);
     while (calls < 20) await new Promise((r) => setTimeout(r, 5));
     ac.abort(new Error('shutdown'));
     await expect(p).rejects.toThrow();
     expect(sender.stats.sent).toBe(0);
+    // Every failed attempt is counted while it happens (the service's kinesis_lake_dlq_send_failures_total).
+    expect(counted).toBe(calls);
   });
 });

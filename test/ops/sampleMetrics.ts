@@ -32,6 +32,7 @@ export function sampleMetrics(shardIds: readonly string[], options: { workerId?:
     metrics.observeFlush(zone, 0.8);
   }
   metrics.dlqRecord('invalid_json', 3);
+  metrics.dlqSendFailed(10);
   metrics.recordDropped('hash_key_out_of_range');
   metrics.setLeasesHeld(shardIds.length);
   for (const event of ['taken', 'lost', 'stolen', 'released'] as const) metrics.leaseEvent(event);
