@@ -1,6 +1,7 @@
 /** Cleansed rows of one event hour, gathered column-wise and JSON-encoded once. */
 import { CLEANSED_COLUMNS, type ColumnChunk } from '../lake/cleansedColumns.js';
 import type { CellValue } from './normalize.js';
+import { ownedBytes } from './packing.js';
 
 export class ChunkBuilder {
   rows = 0;
@@ -17,8 +18,10 @@ export class ChunkBuilder {
     return { rows: this.rows, columns };
   }
 
+  /** UTF-8 JSON on memory of its own (transferable to another thread). */
   encode(): Uint8Array {
-    // Buffer.from is a Uint8Array and encodes large strings faster than TextEncoder.
-    return Buffer.from(JSON.stringify(this.toChunk()), 'utf8');
+    // Buffer.from encodes large strings faster than TextEncoder, but a short one lands in Node's shared pool.
+    const bytes = Buffer.from(JSON.stringify(this.toChunk()), 'utf8');
+    return ownedBytes(bytes, bytes.byteOffset === 0 && bytes.buffer.byteLength === bytes.byteLength);
   }
 }

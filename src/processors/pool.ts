@@ -11,7 +11,7 @@ import { Piscina } from 'piscina';
 import { errorName } from '../errors.js';
 import { createProcessorContext, type ProcessorOptions } from './context.js';
 import { crashedRecordResult, mergePieces } from './merge.js';
-import { packPiece, unpackResult } from './packing.js';
+import { packPiece } from './packing.js';
 import type { PieceInput, ProcessedPiece } from './piece.js';
 import type { ProcessorWorkerData, WorkerTestHooks } from './workerData.js';
 import type { EncodeCleansedTask } from './worker.js';
@@ -57,7 +57,7 @@ function isStartupError(err: unknown): boolean {
 }
 
 export class ProcessorPool {
-  readonly #piscina: Piscina<ArrayBuffer | EncodeCleansedTask, ArrayBuffer | Uint8Array>;
+  readonly #piscina: Piscina<ArrayBuffer | EncodeCleansedTask, ProcessedPiece | Uint8Array>;
   readonly #serviceVersion: string;
   readonly workers: number;
   #closed = false;
@@ -76,6 +76,9 @@ export class ProcessorPool {
       minThreads: this.workers,
       maxThreads: this.workers,
       idleTimeout: Infinity,
+      // One task per thread (the default, said here on purpose): a second task queued on a thread that dies
+      // would fail with it, and a healthy record retried alone must never be blamed for its neighbour's crash.
+      concurrentTasksPerWorker: 1,
       workerData,
     });
   }
@@ -92,7 +95,7 @@ export class ProcessorPool {
 
   async #run(input: PieceInput): Promise<ProcessedPiece> {
     const buf = packPiece(input);
-    return unpackResult((await this.#piscina.run(buf, { transferList: [buf] })) as ArrayBuffer);
+    return (await this.#piscina.run(buf, { transferList: [buf] })) as ProcessedPiece;
   }
 
   async #retryRecordByRecord(input: PieceInput): Promise<ProcessedPiece> {

@@ -3,9 +3,9 @@
  * context (compiled schemas, PII key) is built once per thread, on the first
  * task, from the options the pool passed as workerData.
  */
-import { Piscina } from 'piscina';
+import { Piscina, move, transferableSymbol, valueSymbol } from 'piscina';
 import { createProcessorContext, type ProcessorContext } from './context.js';
-import { packResult, unpackPiece } from './packing.js';
+import { resultTransferList, unpackPiece } from './packing.js';
 import { processPiece } from './piece.js';
 import { crashHookFor, type ProcessorWorkerData } from './workerData.js';
 import { encodeParquet, type ParquetCompression } from '../sinks/parquet/encodeParquet.js';
@@ -21,8 +21,9 @@ function context(): ProcessorContext {
 }
 
 export default function processTask(task: ArrayBuffer): unknown {
-  const result = packResult(processPiece(unpackPiece(task), context()));
-  return Piscina.move(result);
+  const result = processPiece(unpackPiece(task), context());
+  // The result is cloned, except its byte arrays, whose memory moves to the main thread.
+  return move({ [transferableSymbol]: resultTransferList(result), [valueSymbol]: result });
 }
 
 export interface EncodeCleansedTask {

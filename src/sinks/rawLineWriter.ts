@@ -57,7 +57,7 @@ export class RawLineWriter {
     this.#lines++;
   }
 
-  /** The lines written so far, as a view on the writer's memory (no copy). */
+  /** The lines written so far, as a view on the writer's memory (no copy). That memory is the writer's alone, so it may be transferred. */
   bytes(): Uint8Array {
     return new Uint8Array(this.#buf.buffer, this.#buf.byteOffset, this.#at);
   }
