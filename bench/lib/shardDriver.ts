@@ -18,6 +18,8 @@ const BUDGET_BYTES_PER_PAYLOAD_BYTE = 3; // as src/service.ts
 export class ShardDriver {
   private readonly cutter: SegmentCutter;
   private open: SealedFile<DlqEnvelope> | undefined;
+  /** Arrival times of the open file's records, kept only when someone listens for raw files. */
+  private openArrivals: number[] = [];
   private segment: { segment: SealedSegment<DlqEnvelope>; budgetBytes: number } | undefined;
   private chain: Promise<void> = Promise.resolve();
   private failure: unknown;
@@ -25,7 +27,14 @@ export class ShardDriver {
 
   constructor(
     private readonly shardId: string,
-    private readonly deps: { processor: PieceProcessor<DlqEnvelope>; writer: LakeWriter<DlqEnvelope>; budget: MemoryBudget; streamName: string },
+    private readonly deps: {
+      processor: PieceProcessor<DlqEnvelope>;
+      writer: LakeWriter<DlqEnvelope>;
+      budget: MemoryBudget;
+      streamName: string;
+      /** Called when a raw file is durable, with the arrival times of its records. */
+      onRawDurable?: (arrivalsMs: readonly number[]) => void;
+    },
     segmentRules: CutRules,
     fileRules: CutRules,
   ) {
@@ -60,6 +69,7 @@ export class ShardDriver {
     this.open.lastSequence = last.sequenceNumber;
     this.open.kinesisRecords += records.length;
     this.open.payloadBytes += payload;
+    if (this.deps.onRawDurable) for (const r of records) this.openArrivals.push(r.arrivalMs);
     this.segment.segment.lastSequence = last.sequenceNumber;
     this.segment.budgetBytes += budgetBytes;
     const output = this.deps.processor.process({ streamName: this.deps.streamName, shardId: this.shardId, hashKeyRange: undefined, records });
@@ -72,7 +82,7 @@ export class ShardDriver {
   private sealFile(): void {
     const file = this.open;
     this.open = undefined;
-    if (file) this.commit(file, undefined);
+    if (file) this.commit(file, undefined, this.takeArrivals());
   }
 
   private sealSegment(): void {
@@ -80,17 +90,24 @@ export class ShardDriver {
     const segment = this.segment;
     this.open = undefined;
     this.segment = undefined;
-    if (segment) this.commit(file, segment);
+    if (segment) this.commit(file, segment, this.takeArrivals());
+  }
+
+  private takeArrivals(): number[] {
+    const a = this.openArrivals;
+    this.openArrivals = [];
+    return a;
   }
 
   // In order, one at a time per shard, like the consumer's commit loop.
-  private commit(file: SealedFile<DlqEnvelope> | undefined, segment: { segment: SealedSegment<DlqEnvelope>; budgetBytes: number } | undefined): void {
+  private commit(file: SealedFile<DlqEnvelope> | undefined, segment: { segment: SealedSegment<DlqEnvelope>; budgetBytes: number } | undefined, arrivals: number[]): void {
     this.chain = this.chain.then(async () => {
       if (this.failure) return;
       try {
         if (file) {
           const written = await this.deps.writer.write(file);
           this.committedRecords += written.userRecords;
+          this.deps.onRawDurable?.(arrivals);
         }
         if (segment) {
           await this.deps.writer.writeSegment(segment.segment);
