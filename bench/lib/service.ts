@@ -30,7 +30,9 @@ export async function startServiceProcess(clients: AwsClients, stream: string, e
   const appName = `${stream}-app`;
   const logFile = join(mkdtempSync(join(tmpdir(), 'kl-bench-svc-')), 'service.log');
   const out = createWriteStream(logFile);
-  const child = spawn(process.execPath, [CLI, 'run'], {
+  // KL_BENCH_CPU_PROF=<dir>: V8 CPU profiles of the service's threads, for finding where its time goes.
+  const profile = process.env.KL_BENCH_CPU_PROF ? ['--cpu-prof', `--cpu-prof-dir=${process.env.KL_BENCH_CPU_PROF}`] : [];
+  const child = spawn(process.execPath, [...profile, CLI, 'run'], {
     env: {
       ...process.env,
       NODE_OPTIONS: '',
