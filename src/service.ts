@@ -164,6 +164,7 @@ export async function startService(config: Config, options: StartServiceOptions 
   const gauges = setInterval(() => {
     metrics.setMemoryBudget(budget.usedBytes, budget.limitBytes);
     metrics.setBackpressurePaused(budget.isPaused);
+    metrics.setShardPauses(budget.ownerPauseCount);
   }, 1000);
   gauges.unref();
   await worker.start();

@@ -2,38 +2,67 @@
  * One byte budget for everything that grows with traffic (prefetched
  * batches, pieces in the worker pool, open files, uploads, dead letters).
  * Bytes are acquired when a GetRecords response arrives and released when
- * the file holding them is durable. Above the high watermark polling pauses;
- * it resumes below the low watermark (hysteresis, so shards do not flap).
+ * the file holding them is durable, each under its owner (the shard).
+ *
+ * Polling slows down in two steps, biggest shards first:
+ *
+ *     used:  0 ........ soft (80%) ........ high (90%) ........ limit
+ *            all poll   | shards holding more than    | nobody polls until
+ *                       | the average owner pause;    | used <= low (70%)
+ *                       | the others go on            | (hysteresis)
+ *
+ * so a hot shard with a big backlog stops before the quiet ones do, and
+ * only a budget that keeps filling stops everyone.
  */
 export class MemoryBudget {
   private used = 0;
   private paused = false;
-  private waiters: (() => void)[] = [];
+  private readonly held = new Map<string, number>();
+  private waiters: { owner: string | undefined; wake: () => void }[] = [];
   private pausedSince: number | undefined;
   private pausedTotalMs = 0;
+  private ownerPauses = 0;
+  private softEpisode = false;
 
   constructor(
     readonly limitBytes: number,
     private readonly highWatermark = 0.9,
     private readonly lowWatermark = 0.7,
+    private readonly softWatermark = 0.8,
   ) {}
 
   get usedBytes(): number {
     return this.used;
   }
 
+  /** True while nobody may poll (from the high watermark down to the low one). */
   get isPaused(): boolean {
     return this.paused;
   }
 
-  /** Total time polling spent paused, in ms (including a pause in progress). */
+  /** Times a single owner was held back because it was among the biggest (between soft and high). */
+  get ownerPauseCount(): number {
+    return this.ownerPauses;
+  }
+
+  /** Bytes an owner holds now. */
+  heldBy(owner: string): number {
+    return this.held.get(owner) ?? 0;
+  }
+
+  /** Total time polling spent paused for everyone, in ms (including a pause in progress). */
   pausedMs(now = Date.now()): number {
     return this.pausedTotalMs + (this.pausedSince !== undefined ? now - this.pausedSince : 0);
   }
 
   private pressureListener: (() => void) | undefined;
 
-  /** Called when polling pauses: the owner then cuts the largest open segments early to free bytes. */
+  /**
+   * Called when polling pauses, for everyone or (once per stretch above the
+   * soft watermark) for the biggest owners: the listener then cuts the
+   * largest open segments early, so their bytes free up once written. A
+   * paused shard reads nothing, so nothing else would ever close its segment.
+   */
   onPressure(listener: () => void): void {
     this.pressureListener = listener;
   }
@@ -48,8 +77,9 @@ export class MemoryBudget {
     return Math.max(0, this.used - this.limitBytes * this.lowWatermark);
   }
 
-  acquire(bytes: number): void {
+  acquire(bytes: number, owner?: string): void {
     this.used += bytes;
+    if (owner !== undefined) this.held.set(owner, (this.held.get(owner) ?? 0) + bytes);
     if (!this.paused && this.used >= this.limitBytes * this.highWatermark) {
       this.paused = true;
       this.pausedSince = Date.now();
@@ -57,28 +87,69 @@ export class MemoryBudget {
     }
   }
 
-  release(bytes: number): void {
+  release(bytes: number, owner?: string): void {
     this.used = Math.max(0, this.used - bytes);
+    if (owner !== undefined) {
+      const left = (this.held.get(owner) ?? 0) - bytes;
+      if (left > 0) this.held.set(owner, left);
+      else this.held.delete(owner);
+    }
+    if (this.used < this.limitBytes * this.softWatermark) this.softEpisode = false;
     if (this.paused && this.used <= this.limitBytes * this.lowWatermark) {
       this.paused = false;
       if (this.pausedSince !== undefined) this.pausedTotalMs += Date.now() - this.pausedSince;
       this.pausedSince = undefined;
-      const waiters = this.waiters;
-      this.waiters = [];
-      for (const w of waiters) w();
     }
+    this.wakeWaiters();
   }
 
-  /** Resolves when polling may go on (at once unless paused), or when the signal aborts. */
-  waitForRoom(signal?: AbortSignal): Promise<void> {
-    if (!this.paused || signal?.aborted) return Promise.resolve();
+  /** True when `owner` should not poll now (see the diagram above). */
+  mustWait(owner?: string): boolean {
+    if (this.paused) return true;
+    if (owner === undefined || this.used < this.limitBytes * this.softWatermark) return false;
+    return this.isAmongBiggest(owner);
+  }
+
+  private isAmongBiggest(owner: string): boolean {
+    const mine = this.held.get(owner) ?? 0;
+    if (mine === 0 || this.held.size < 2) return false;
+    let total = 0;
+    for (const b of this.held.values()) total += b;
+    return mine > total / this.held.size;
+  }
+
+  /** Resolves when `owner` may poll (at once unless it must wait), or when the signal aborts. */
+  waitForRoom(signal?: AbortSignal, owner?: string): Promise<void> {
+    if (signal?.aborted || !this.mustWait(owner)) return Promise.resolve();
+    if (!this.paused) {
+      this.ownerPauses++;
+      if (!this.softEpisode) {
+        this.softEpisode = true;
+        this.pressureListener?.();
+      }
+    }
     return new Promise((resolve) => {
-      const done = (): void => {
-        signal?.removeEventListener('abort', done);
-        resolve();
+      const waiter = {
+        owner,
+        wake: (): void => {
+          signal?.removeEventListener('abort', onAbort);
+          resolve();
+        },
       };
-      this.waiters.push(done);
-      signal?.addEventListener('abort', done, { once: true });
+      const onAbort = (): void => {
+        this.waiters = this.waiters.filter((w) => w !== waiter);
+        waiter.wake();
+      };
+      this.waiters.push(waiter);
+      signal?.addEventListener('abort', onAbort, { once: true });
     });
+  }
+
+  private wakeWaiters(): void {
+    if (this.waiters.length === 0 || this.paused) return;
+    const ready = this.waiters.filter((w) => !this.mustWait(w.owner));
+    if (ready.length === 0) return;
+    this.waiters = this.waiters.filter((w) => !ready.includes(w));
+    for (const w of ready) w.wake();
   }
 }

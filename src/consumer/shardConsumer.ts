@@ -253,7 +253,7 @@ export class ShardConsumer<D extends DeadLetter = DeadLetter> {
     this.transition('PROCESSING');
     let attempt = 0;
     while (!signal.aborted) {
-      await budget.waitForRoom(signal);
+      await budget.waitForRoom(signal, this.shardId);
       await sleep(this.pacer.delayMs(), signal);
       if (signal.aborted) break;
       const startedAt = this.now();
@@ -261,12 +261,12 @@ export class ShardConsumer<D extends DeadLetter = DeadLetter> {
       // Reserve what the response may hold, so shards reading at once do not all count the same room.
       const limit = this.callLimit();
       const reservation = Math.ceil(limit * this.avgRecordBytes * settings.budgetBytesPerPayloadByte);
-      budget.acquire(reservation);
+      budget.acquire(reservation, this.shardId);
       try {
         result = await kinesis.getRecords(this.shardId, iterator, limit);
         attempt = 0;
       } catch (err) {
-        budget.release(reservation);
+        budget.release(reservation, this.shardId);
         if (signal.aborted) break;
         if ((err as { name?: string }).name === 'ExpiredIteratorException') {
           this.log.info('iterator expired; resuming after the last record delivered');
@@ -283,7 +283,7 @@ export class ShardConsumer<D extends DeadLetter = DeadLetter> {
         this.log.warn({ err: errorMessage(err), errName: errorName(err), attempt }, 'GetRecords failed; backing off');
         continue;
       }
-      budget.release(reservation);
+      budget.release(reservation, this.shardId);
       this.pacer.onResponse(startedAt, result.bytes, result.records.length);
       if (result.records.length > 0) this.avgRecordBytes = 0.8 * this.avgRecordBytes + 0.2 * (result.bytes / result.records.length);
       this.millisBehindLatest = result.millisBehindLatest;
@@ -342,7 +342,7 @@ export class ShardConsumer<D extends DeadLetter = DeadLetter> {
     let payload = 0;
     for (const r of records) payload += r.data.byteLength;
     const budgetBytes = Math.ceil(payload * this.deps.settings.budgetBytesPerPayloadByte);
-    this.deps.budget.acquire(budgetBytes);
+    this.deps.budget.acquire(budgetBytes, this.shardId);
     // The cutter already decided these cuts; only cuts made from outside the records tell it.
     if (piece.startsSegment) this.sealSegment(false);
     else if (piece.startsFile) this.sealFile();
@@ -510,7 +510,7 @@ export class ShardConsumer<D extends DeadLetter = DeadLetter> {
           this.lastCheckpoint = seg.segment.lastSequence;
           this.log.info({ sequenceNumber: seg.segment.lastSequence, subSequenceNumber: lastSub, forced: seg.segment.forced || undefined }, 'checkpointed');
           this.deps.observer?.onCheckpoint?.(this.shardId, seg.segment.lastSequence);
-          this.deps.budget.release(seg.budgetBytes);
+          this.deps.budget.release(seg.budgetBytes, this.shardId);
           seg.budgetBytes = 0;
           if (seg.segment.forced) this.forcedInFlight = false;
         }
@@ -537,9 +537,9 @@ export class ShardConsumer<D extends DeadLetter = DeadLetter> {
   }
 
   private releaseAllBudget(): void {
-    for (const item of this.sealed) if (item.segment) this.deps.budget.release(item.segment.budgetBytes);
+    for (const item of this.sealed) if (item.segment) this.deps.budget.release(item.segment.budgetBytes, this.shardId);
     this.sealed.length = 0;
-    if (this.segment) this.deps.budget.release(this.segment.budgetBytes);
+    if (this.segment) this.deps.budget.release(this.segment.budgetBytes, this.shardId);
     this.segment = undefined;
     this.open = undefined;
   }

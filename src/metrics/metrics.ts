@@ -63,6 +63,8 @@ export class Metrics {
   private readonly bytesWritten: Counter<'zone'>;
   private readonly dlqRecords: Counter<'reason'>;
   private readonly dlqSendFailures: Counter;
+  private readonly shardPauses: Counter;
+  private shardPausesSeen = 0;
   private readonly recordsDropped: Counter<'reason'>;
   private readonly flushDuration: Histogram<'zone'>;
 
@@ -137,6 +139,11 @@ export class Metrics {
       registers,
       // Accrues an ongoing pause at scrape time, so a long pause shows up before it ends.
       collect: () => this.accruePause(),
+    });
+    this.shardPauses = new Counter({
+      name: 'kinesis_lake_backpressure_shard_pauses_total',
+      help: 'Times one shard held back its reads because it held more of the nearly full memory budget than the average shard (biggest shards pause first).',
+      registers,
     });
     this.poolQueueDepth = new Gauge({
       name: 'kinesis_lake_worker_pool_queue_depth',
@@ -282,6 +289,13 @@ export class Metrics {
     if (paused && this.pausedSinceMs === undefined) this.pausedSinceMs = this.now();
     if (!paused) this.pausedSinceMs = undefined;
     this.paused.set(paused ? 1 : 0);
+  }
+
+  /** The budget's running count of single-shard pauses; only its growth is added. */
+  setShardPauses(total: number): void {
+    const now = this.shardPausesSeen;
+    if (total > now) this.shardPauses.inc(total - now);
+    this.shardPausesSeen = Math.max(now, total);
   }
 
   setWorkerPoolStats(stats: WorkerPoolStats): void {

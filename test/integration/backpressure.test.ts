@@ -53,7 +53,8 @@ describe('backpressure and throttling', () => {
       clearInterval(sampler);
       const text = await (await fetch(`http://127.0.0.1:${port}/metrics`)).text();
       const pausedSeconds = metric(text, 'kinesis_lake_backpressure_paused_seconds_total');
-      console.log(`[measured] slow S3: max budget used ${(maxUsed / 1048576).toFixed(1)} MiB of ${(budget / 1048576).toFixed(0)} MiB; paused ${pausedSeconds.toFixed(1)} s; S3 faults ${JSON.stringify(s3.stats().faults)}`);
+      const shardPauses = metric(text, 'kinesis_lake_backpressure_shard_pauses_total');
+      console.log(`[measured] slow S3: max budget used ${(maxUsed / 1048576).toFixed(1)} MiB of ${(budget / 1048576).toFixed(0)} MiB; paused ${pausedSeconds.toFixed(1)} s; biggest-first shard pauses ${shardPauses}; S3 faults ${JSON.stringify(s3.stats().faults)}`);
       expect(limit).toBe(budget);
       // Reads are sized from the average record size: a response of unusually large records may overshoot a little.
       expect(maxUsed).toBeLessThanOrEqual(budget * 1.02);

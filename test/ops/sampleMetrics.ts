@@ -41,6 +41,7 @@ export function sampleMetrics(shardIds: readonly string[], options: { workerId?:
   metrics.observeRequest('kinesis', 'GetRecords', 'throttled', 0.01);
   metrics.setMemoryBudget(200 * 2 ** 20, 512 * 2 ** 20);
   metrics.setBackpressurePaused(true);
+  metrics.setShardPauses(3);
   metrics.setWorkerPoolStats({ queueDepth: 4, utilization: 0.5 });
   // Age the checkpoints and the ongoing pause so their scrape-time values are non-zero.
   clock.advance(7000);

@@ -1,0 +1,110 @@
+/**
+ * The memory budget's two steps: between the soft and the high watermark
+ * only the shards holding more than the average pause (biggest first);
+ * from the high watermark everyone pauses until the low one.
+ */
+import { describe, expect, it } from 'vitest';
+import { MemoryBudget } from '../../src/consumer/memoryBudget.js';
+
+/** Whether the wait resolved by the next macrotask. */
+async function settled(p: Promise<void>): Promise<boolean> {
+  let done = false;
+  void p.then(() => (done = true));
+  await new Promise((r) => setTimeout(r, 0));
+  return done;
+}
+
+describe('MemoryBudget', () => {
+  it('lets every shard poll below the soft watermark', async () => {
+    const b = new MemoryBudget(1000);
+    b.acquire(700, 'big');
+    b.acquire(50, 'small');
+    expect(b.mustWait('big')).toBe(false);
+    expect(await settled(b.waitForRoom(undefined, 'big'))).toBe(true);
+  });
+
+  it('between soft and high, pauses only the shards above the average, and cuts segments once per stretch', async () => {
+    const b = new MemoryBudget(1000);
+    let pressure = 0;
+    b.onPressure(() => pressure++);
+    b.acquire(600, 'big');
+    b.acquire(150, 'mid');
+    b.acquire(50, 'small'); // 800 used: soft; average 266
+    expect(b.isPaused).toBe(false);
+    const big = b.waitForRoom(undefined, 'big');
+    expect(await settled(b.waitForRoom(undefined, 'mid'))).toBe(true);
+    expect(await settled(b.waitForRoom(undefined, 'small'))).toBe(true);
+    expect(await settled(big)).toBe(false);
+    expect(b.ownerPauseCount).toBe(1);
+    // A second biggest-first pause in the same stretch asks for no second round of cuts.
+    void b.waitForRoom(undefined, 'big');
+    expect(pressure).toBe(1);
+    // The big shard's segment is written: it is no longer the biggest and the budget is under soft.
+    b.release(500, 'big');
+    expect(await settled(big)).toBe(true);
+    expect(b.heldBy('big')).toBe(100);
+  });
+
+  it('wakes a biggest-first waiter once its share falls to the average, even above soft', async () => {
+    const b = new MemoryBudget(1000);
+    b.acquire(500, 'a');
+    b.acquire(310, 'b'); // 810: a is above the average (405)
+    const a = b.waitForRoom(undefined, 'a');
+    expect(await settled(a)).toBe(false);
+    b.release(100, 'a'); // 710 < soft
+    expect(await settled(a)).toBe(true);
+  });
+
+  it('never pauses a lone shard at the soft step (it is the average) but does at the high one', async () => {
+    const b = new MemoryBudget(1000);
+    b.acquire(850, 'only');
+    expect(b.mustWait('only')).toBe(false);
+    b.acquire(60, 'only'); // 910: high
+    expect(b.isPaused).toBe(true);
+    expect(b.mustWait('only')).toBe(true);
+  });
+
+  it('above high pauses everyone, small shards too, until the low watermark (hysteresis), and counts the time', async () => {
+    let now = 0;
+    const realNow = Date.now;
+    Date.now = () => now;
+    try {
+      const b = new MemoryBudget(1000);
+      let pressure = 0;
+      b.onPressure(() => pressure++);
+      b.acquire(880, 'big');
+      b.acquire(20, 'small'); // 900: high
+      expect(b.isPaused).toBe(true);
+      expect(pressure).toBe(1);
+      const small = b.waitForRoom(undefined, 'small');
+      now = 5000;
+      b.release(150, 'big'); // 750: still above low
+      expect(await settled(small)).toBe(false);
+      b.release(60, 'big'); // 690: below low
+      expect(b.isPaused).toBe(false);
+      expect(await settled(small)).toBe(true);
+      expect(b.pausedMs(now)).toBe(5000);
+    } finally {
+      Date.now = realNow;
+    }
+  });
+
+  it('releases a waiter when its signal aborts, and forgets it', async () => {
+    const b = new MemoryBudget(1000);
+    b.acquire(950, 'x');
+    const ac = new AbortController();
+    const w = b.waitForRoom(ac.signal, 'x');
+    ac.abort();
+    expect(await settled(w)).toBe(true);
+    expect(b.mustWait('x')).toBe(true);
+  });
+
+  it('keeps the total and per-shard counts consistent, never negative', () => {
+    const b = new MemoryBudget(1000);
+    b.acquire(100, 's');
+    b.release(300, 's');
+    expect(b.usedBytes).toBe(0);
+    expect(b.heldBy('s')).toBe(0);
+    expect(b.roomBytes).toBe(1000);
+  });
+});
