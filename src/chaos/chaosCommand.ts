@@ -98,7 +98,7 @@ export async function chaosCommand(o: ChaosOptions, out: NodeJS.WritableStream =
     await createStream(clients.kinesis, stream, o.shards);
     await createBucket(clients.s3, bucket);
     const dlqUrl = await createQueue(clients.sqs, randomName('chaos-dlq'));
-    say(`stack up (${stack.objectEmulator}); stream ${stream}, bucket ${bucket}; S3 via ${s3Proxy.url}, DynamoDB via ${dynamoProxy.url}`);
+    say(`stack up (S3: ${stack.objectEmulator}, SQS: ${stack.sqsEmulator}); stream ${stream}, bucket ${bucket}; S3 via ${s3Proxy.url}, DynamoDB via ${dynamoProxy.url}`);
 
     const workerEnv: Record<string, string> = {
       ...stack.env,

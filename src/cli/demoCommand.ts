@@ -45,7 +45,7 @@ export async function demoCommand(options: DemoOptions, out: NodeJS.WritableStre
   const savedEnv = { ...process.env };
   try {
     Object.assign(process.env, stack.env);
-    say(`  Kinesis ${stack.endpoints.kinesis} (kinesalite), DynamoDB ${stack.endpoints.dynamodb} (dynalite), S3/SQS ${stack.endpoints.s3} (${stack.objectEmulator})`);
+    say(`  Kinesis ${stack.endpoints.kinesis} (kinesalite), DynamoDB ${stack.endpoints.dynamodb} (dynalite), S3 ${stack.endpoints.s3} (${stack.objectEmulator}), SQS ${stack.endpoints.sqs} (${stack.sqsEmulator})`);
     const handler = new NodeHttpHandler();
     const kinesis = new KinesisClient({ requestHandler: handler });
     const s3 = new S3Client({ requestHandler: new NodeHttpHandler(), forcePathStyle: true });

@@ -9,7 +9,7 @@ import { startLocalAws } from '../local/localAws.js';
 export async function localAwsCommand(options: { logDir: string; npmOnly: boolean }): Promise<number> {
   mkdirSync(options.logDir, { recursive: true });
   const stack = await startLocalAws({ logDir: options.logDir, preferNpmOnly: options.npmOnly });
-  process.stdout.write(`# local AWS stack is up (${stack.objectEmulator} serves S3/SQS); logs in ${options.logDir}\n`);
+  process.stdout.write(`# local AWS stack is up (${stack.objectEmulator} serves S3, ${stack.sqsEmulator} serves SQS); logs in ${options.logDir}\n`);
   process.stdout.write(`# pids: ${stack.pids.join(' ')}; press Ctrl-C to stop\n`);
   for (const [k, v] of Object.entries(stack.env)) process.stdout.write(`export ${k}=${v}\n`);
   await new Promise<void>((resolve) => {

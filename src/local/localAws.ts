@@ -8,7 +8,7 @@
 import { spawn, spawnSync, type ChildProcess } from 'node:child_process';
 import { createRequire } from 'node:module';
 import { createServer } from 'node:net';
-import { mkdirSync, openSync, closeSync } from 'node:fs';
+import { closeSync, existsSync, mkdirSync, openSync } from 'node:fs';
 import { join } from 'node:path';
 
 export interface LocalAwsEndpoints {
@@ -22,8 +22,10 @@ export interface LocalAwsEndpoints {
 
 export interface LocalAwsStack {
   endpoints: LocalAwsEndpoints;
-  /** Which emulator serves S3 and SQS. */
+  /** Which emulator serves S3 (and Firehose when moto). */
   objectEmulator: 'moto' | 'fauxqs';
+  /** Which emulator serves SQS. */
+  sqsEmulator: 'moto' | 'fauxqs';
   pids: number[];
   /** Environment variables that point the AWS SDK (and the service) at this stack. */
   env: Record<string, string>;
@@ -35,11 +37,31 @@ export interface StartOptions {
   logDir: string;
   /** Force the npm-only fallback even where moto is installed. */
   preferNpmOnly?: boolean;
+  /**
+   * Which emulator serves SQS when moto serves S3: moto (default) or
+   * fauxqs. moto's queue does work proportional to its length on every
+   * call, so runs that pile up thousands of dead letters (chaos, redrive)
+   * are far faster on fauxqs. Default: KL_LOCAL_SQS, else moto.
+   */
+  sqs?: 'moto' | 'fauxqs';
   /** Keep the emulators running after this process exits (for `npm run local-aws`). */
   detached?: boolean;
 }
 
 const require = createRequire(import.meta.url);
+
+/**
+ * A file inside an installed package, found through Node's module search
+ * path. require.resolve cannot name it when the package's "exports" map
+ * hides it (fauxqs exports only its ESM entry).
+ */
+function packageFile(pkg: string, file: string): string {
+  for (const dir of require.resolve.paths(pkg) ?? []) {
+    const candidate = join(dir, pkg, file);
+    if (existsSync(candidate)) return candidate;
+  }
+  throw new Error(`${pkg} is not installed (looked for ${pkg}/${file}); run npm ci`);
+}
 
 export async function freePort(): Promise<number> {
   return new Promise((resolve, reject) => {
@@ -87,6 +109,39 @@ async function waitForHttp(url: string, name: string, child: ChildProcess, timeo
   }
 }
 
+function fauxqsProcess(logDir: string, port: number, detached: boolean): ChildProcess {
+  return startProcess(
+    process.execPath,
+    [packageFile('fauxqs', 'dist/cli.js')],
+    join(logDir, `fauxqs-${port}.log`),
+    { ...process.env, FAUXQS_PORT: String(port), FAUXQS_HOST: '127.0.0.1', FAUXQS_LOGGER: 'false' },
+    detached,
+  );
+}
+
+/** One more fauxqs, on its own port, for SQS only (the test setup gives it to the runs that pile up dead letters). */
+export async function startFauxqsSqs(logDir: string): Promise<{ url: string; stop(): Promise<void> }> {
+  mkdirSync(logDir, { recursive: true });
+  const port = await freePort();
+  const child = fauxqsProcess(logDir, port, false);
+  const url = `http://127.0.0.1:${port}`;
+  try {
+    await waitForHttp(`${url}/health`, 'fauxqs', child);
+  } catch (err) {
+    await stopChild(child);
+    throw err;
+  }
+  return { url, stop: () => stopChild(child) };
+}
+
+/** KL_LOCAL_SQS: the SQS emulator to use beside moto. */
+function sqsFromEnv(): 'moto' | 'fauxqs' | undefined {
+  const v = process.env.KL_LOCAL_SQS;
+  if (v === undefined || v === '') return undefined;
+  if (v === 'moto' || v === 'fauxqs') return v;
+  throw new Error(`KL_LOCAL_SQS must be moto or fauxqs, got ${JSON.stringify(v)}`);
+}
+
 export async function startLocalAws(options: StartOptions): Promise<LocalAwsStack> {
   mkdirSync(options.logDir, { recursive: true });
   const detached = options.detached ?? false;
@@ -114,32 +169,31 @@ export async function startLocalAws(options: StartOptions): Promise<LocalAwsStac
     children.push(dynalite);
 
     const useMoto = !options.preferNpmOnly && motoAvailable();
-    let objects: ChildProcess;
-    if (useMoto) {
-      objects = startProcess('moto_server', ['-H', '127.0.0.1', '-p', String(oPort)], join(options.logDir, 'moto.log'), process.env, detached);
-    } else {
-      objects = startProcess(
-        process.execPath,
-        [require.resolve('fauxqs/dist/cli.js')],
-        join(options.logDir, 'fauxqs.log'),
-        { ...process.env, FAUXQS_PORT: String(oPort), FAUXQS_HOST: '127.0.0.1', FAUXQS_LOGGER: 'false' },
-        detached,
-      );
-    }
+    const sqsChoice = options.sqs ?? sqsFromEnv();
+    const sqsOnFauxqs = !useMoto || sqsChoice === 'fauxqs';
+    const startFauxqs = (port: number): ChildProcess => fauxqsProcess(options.logDir, port, detached);
+    const objects = useMoto ? startProcess('moto_server', ['-H', '127.0.0.1', '-p', String(oPort)], join(options.logDir, 'moto.log'), process.env, detached) : startFauxqs(oPort);
     children.push(objects);
+    // With moto serving S3, a separate fauxqs serves SQS when asked to.
+    const qPort = useMoto && sqsOnFauxqs ? await freePort() : oPort;
+    const queues = qPort === oPort ? undefined : startFauxqs(qPort);
+    if (queues) children.push(queues);
 
     const k = `http://127.0.0.1:${kPort}`;
     const d = `http://127.0.0.1:${dPort}`;
     const o = `http://127.0.0.1:${oPort}`;
+    const q = `http://127.0.0.1:${qPort}`;
     await Promise.all([
       waitForHttp(k, 'kinesalite', kinesalite),
       waitForHttp(d, 'dynalite', dynalite),
       waitForHttp(useMoto ? `${o}/moto-api/` : `${o}/health`, useMoto ? 'moto_server' : 'fauxqs', objects),
+      ...(queues ? [waitForHttp(`${q}/health`, 'fauxqs', queues)] : []),
     ]);
-    const endpoints: LocalAwsEndpoints = { kinesis: k, dynamodb: d, s3: o, sqs: o, firehose: useMoto ? o : undefined };
+    const endpoints: LocalAwsEndpoints = { kinesis: k, dynamodb: d, s3: o, sqs: q, firehose: useMoto ? o : undefined };
     return {
       endpoints,
       objectEmulator: useMoto ? 'moto' : 'fauxqs',
+      sqsEmulator: sqsOnFauxqs ? 'fauxqs' : 'moto',
       pids: children.map((c) => c.pid ?? 0),
       env: localAwsEnv(endpoints),
       stop,

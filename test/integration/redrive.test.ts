@@ -54,7 +54,7 @@ describe('redrive re-processes dead letters with the current schemas', () => {
   }
 
   beforeAll(async () => {
-    lake = await createLake(2);
+    lake = await createLake(2, { sqs: 'fauxqs' });
     table = defaultTableName(lake.stream);
     const result = await produce(lake.clients.kinesis, { streamName: lake.stream, rate: 0, count: 1500, keys: 300, seed: 21, badRatio: 0.2 }, true);
     bad = result.entries!.filter((e) => !e.valid);

@@ -6,9 +6,10 @@
 import { mkdtempSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { startLocalAws, type LocalAwsStack } from '../../src/local/localAws.js';
+import { startFauxqsSqs, startLocalAws, type LocalAwsStack } from '../../src/local/localAws.js';
 
 let stack: LocalAwsStack | undefined;
+let fauxqs: { url: string; stop(): Promise<void> } | undefined;
 
 export async function setup(): Promise<void> {
   const logDir = mkdtempSync(join(tmpdir(), 'kl-local-aws-'));
@@ -16,8 +17,12 @@ export async function setup(): Promise<void> {
   for (const [k, v] of Object.entries(stack.env)) process.env[k] = v;
   process.env.KL_TEST_OBJECT_EMULATOR = stack.objectEmulator;
   process.env.KL_TEST_LOCAL_AWS_LOGS = logDir;
+  // moto's SQS does work proportional to the queue's length on every call: tests that pile up
+  // hundreds of dead letters ask createLake for this fauxqs instead (the DLQ contract tests stay on moto).
+  fauxqs = await startFauxqsSqs(logDir);
+  process.env.KL_TEST_FAUXQS_SQS_URL = fauxqs.url;
 }
 
 export async function teardown(): Promise<void> {
-  await stack?.stop();
+  await Promise.all([stack?.stop(), fauxqs?.stop()]);
 }

@@ -1,0 +1,102 @@
+/**
+ * Issue #4 at service level: the whole bad-input catalogue, put to a real
+ * stream round after round, goes to the DLQ with its reasons while the
+ * process keeps running and its memory stays flat.
+ */
+import { readFileSync } from 'node:fs';
+import { PutRecordCommand } from '@aws-sdk/client-kinesis';
+import { GetQueueAttributesCommand } from '@aws-sdk/client-sqs';
+import { describe, expect, it } from 'vitest';
+import { createLake, startServiceProcess, waitFor } from '../support/env.js';
+import { checkpointsReached } from '../support/lakeCheck.js';
+import { badInputCatalogue, bytes, event, validJson, type BadCase } from '../support/processorFixtures.js';
+import { freePort } from '../../src/local/localAws.js';
+
+const WARM_UP_ROUNDS = 4;
+const ROUNDS = 16;
+const GOOD_PER_ROUND = 20;
+const MAX_RECORD_BYTES = 256 * 1024;
+// Three more 900 KB payloads per round besides the catalogue's one: keeping a single copy of each
+// (a leak) would add ~43 MiB over the measured rounds, well above this allowance for GC noise.
+const EXTRA_LARGE_PER_ROUND = 3;
+const MAX_RSS_GROWTH_BYTES = 32 * 1024 * 1024;
+
+function rssBytes(pid: number): number {
+  const m = /VmRSS:\s+(\d+) kB/.exec(readFileSync(`/proc/${pid}/status`, 'utf8'));
+  return m ? Number(m[1]) * 1024 : NaN;
+}
+
+function metricByReason(text: string): Map<string, number> {
+  const out = new Map<string, number>();
+  for (const m of text.matchAll(/^kinesis_lake_dlq_records_total\{reason="([a-z0-9_]+)"\} (\d+)$/gm)) out.set(m[1]!, Number(m[2]));
+  return out;
+}
+
+/** The catalogue as Kinesis can carry it: the large payload under Kinesis' 1 MiB but over KL_MAX_RECORD_BYTES, the future timestamp relative to now. */
+function serviceCatalogue(): BadCase[] {
+  const large = (n: number): BadCase => ({ name: `a 900 KB payload (${n})`, reason: 'too_large', data: bytes(JSON.stringify(event({ padding: String(n).repeat(900_000) }))) });
+  const cases = badInputCatalogue().map((c) => {
+    if (c.reason === 'too_large') return large(0);
+    if (c.reason === 'future_timestamp') return { ...c, data: bytes(JSON.stringify(event({ timestamp: new Date(Date.now() + 3 * 3_600_000).toISOString() }))) };
+    return c;
+  });
+  for (let n = 1; n <= EXTRA_LARGE_PER_ROUND; n++) cases.push(large(n));
+  return cases;
+}
+
+describe('bad input at service level', () => {
+  it(`routes the catalogue to the DLQ ${ROUNDS} times over while the process stays up and its memory flat`, async () => {
+    const lake = await createLake(1);
+    const port = await freePort();
+    const svc = startServiceProcess(
+      lake.env({
+        KL_METRICS_PORT: String(port),
+        KL_MAX_RECORD_BYTES: String(MAX_RECORD_BYTES),
+        KL_MAX_FUTURE_MS: '3600000',
+        KL_FLUSH_INTERVAL_MS: '1000',
+        KL_CLEANSED_FLUSH_INTERVAL_MS: '2000',
+        KL_IDLE_CLOSE_GRACE_MS: '300',
+      }),
+    );
+    const catalogue = serviceCatalogue();
+    const shardId = 'shardId-000000000000';
+    let maxRss = 0;
+    const sampler = setInterval(() => {
+      if (svc.child.exitCode === null && svc.child.pid !== undefined) maxRss = Math.max(maxRss, rssBytes(svc.child.pid) || 0);
+    }, 200);
+    try {
+      let rssAfterWarmUp = NaN;
+      for (let round = 1; round <= ROUNDS; round++) {
+        let last = '';
+        for (let i = 0; i < GOOD_PER_ROUND + catalogue.length; i++) {
+          // Good and bad records interleaved, so each bad one sits inside a batch of good ones.
+          const data = i % 2 === 0 || i / 2 >= catalogue.length ? bytes(validJson(round * 1000 + i)) : catalogue[Math.floor(i / 2)]!.data;
+          const out = await lake.clients.kinesis.send(new PutRecordCommand({ StreamName: lake.stream, PartitionKey: `k-${i}`, Data: data }));
+          last = out.SequenceNumber!;
+        }
+        await waitFor(`checkpoint after round ${round}`, () => checkpointsReached(lake, new Map([[shardId, last]])), 120_000, 250);
+        expect(svc.child.exitCode, `service exited in round ${round}`).toBeNull();
+        if (round === WARM_UP_ROUNDS) rssAfterWarmUp = rssBytes(svc.child.pid!);
+      }
+      const rssAtEnd = rssBytes(svc.child.pid!);
+      const text = await (await fetch(`http://127.0.0.1:${port}/metrics`)).text();
+      const byReason = metricByReason(text);
+      const expected = new Map<string, number>();
+      for (const c of catalogue) expected.set(c.reason, (expected.get(c.reason) ?? 0) + ROUNDS);
+      const attrs = await lake.clients.sqs.send(new GetQueueAttributesCommand({ QueueUrl: lake.dlqUrl, AttributeNames: ['ApproximateNumberOfMessages'] }));
+      const growth = rssAtEnd - rssAfterWarmUp;
+      console.log(
+        `[measured] bad-input soak: ${ROUNDS} rounds x ${catalogue.length} bad (${EXTRA_LARGE_PER_ROUND + 1} of 900 KB) + ${GOOD_PER_ROUND} good records; RSS after round ${WARM_UP_ROUNDS} ${(rssAfterWarmUp / 2 ** 20).toFixed(0)} MiB, at the end ${(rssAtEnd / 2 ** 20).toFixed(0)} MiB (growth ${(growth / 2 ** 20).toFixed(1)} MiB), max ${(maxRss / 2 ** 20).toFixed(0)} MiB; DLQ messages ${attrs.Attributes?.ApproximateNumberOfMessages}`,
+      );
+      expect(Object.fromEntries(byReason)).toEqual(Object.fromEntries(expected));
+      expect(Number(attrs.Attributes?.ApproximateNumberOfMessages)).toBe(ROUNDS * catalogue.length);
+      expect(growth).toBeLessThan(MAX_RSS_GROWTH_BYTES);
+      expect(svc.child.exitCode).toBeNull();
+    } finally {
+      clearInterval(sampler);
+      if (svc.child.exitCode === null) svc.child.kill('SIGTERM');
+      const exit = await svc.exited;
+      expect(exit.code).toBe(0);
+    }
+  });
+});
