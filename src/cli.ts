@@ -28,7 +28,7 @@ commands:
   run [--config FILE]          the service: consume KL_STREAM_NAME into the lake (what ECS starts)
   produce --stream S [--rate N] [--count N] [--keys N] [--seed N] [--bad-ratio R] [--ground-truth FILE]
                                put synthetic clickstream events
-  demo [--duration 60s] [--rate 200] [--shards 2] [--flush-interval 10s] [--seed N]
+  demo [--duration 60s] [--rate 200] [--shards 2] [--flush-interval 10s] [--seed N] [--npm-only]
                                the whole pipeline on the embedded local AWS stack
   local-aws [--npm-only]       start the local AWS stack in the foreground and print its variables
   leases [--app NAME]          print the lease table (KL_APP_NAME by default)
@@ -96,6 +96,7 @@ async function main(argv: string[]): Promise<number> {
           'flush-interval': { type: 'string' },
           seed: { type: 'string' },
           'work-dir': { type: 'string' },
+          'npm-only': { type: 'boolean' },
         },
       });
       return demoCommand({
@@ -105,6 +106,7 @@ async function main(argv: string[]): Promise<number> {
         flushIntervalMs: parseDurationMs(values['flush-interval'] ?? '10s', '--flush-interval'),
         seed: parseNumberFlag(values.seed, '--seed', 42),
         workDir: resolve(values['work-dir'] ?? '.local-aws/demo'),
+        npmOnly: values['npm-only'] ?? false,
       });
     }
     case 'local-aws': {

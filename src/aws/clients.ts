@@ -27,6 +27,16 @@ export interface ClientOptions {
   maxSockets?: number;
 }
 
+/**
+ * With an SQS endpoint configured (AWS_ENDPOINT_URL_SQS or AWS_ENDPOINT_URL:
+ * a VPC endpoint, a proxy, an emulator), requests go there, not to the host
+ * named in the queue URL, which the SDK would otherwise prefer. Some
+ * emulators name hosts in queue URLs that do not resolve.
+ */
+export function sqsEndpointConfig(env: NodeJS.ProcessEnv = process.env): { useQueueUrlAsEndpoint?: boolean } {
+  return env.AWS_ENDPOINT_URL_SQS || env.AWS_ENDPOINT_URL ? { useQueueUrlAsEndpoint: false } : {};
+}
+
 function handler(maxSockets: number, requestTimeoutMs: number): NodeHttpHandler {
   return new NodeHttpHandler({
     httpAgent: new HttpAgent({ keepAlive: true, maxSockets }),
@@ -43,7 +53,7 @@ export function createAwsClients(options: ClientOptions): AwsClients {
   const kinesis = new KinesisClient({ requestHandler: handler(maxSockets, 30_000), maxAttempts: 3 });
   const dynamodb = new DynamoDBClient({ requestHandler: handler(maxSockets, 10_000), maxAttempts: 3 });
   const s3 = new S3Client({ requestHandler: handler(maxSockets, 120_000), forcePathStyle: options.s3ForcePathStyle, maxAttempts: 3 });
-  const sqs = new SQSClient({ requestHandler: handler(maxSockets, 30_000), maxAttempts: 3 });
+  const sqs = new SQSClient({ requestHandler: handler(maxSockets, 30_000), maxAttempts: 3, ...sqsEndpointConfig() });
   return {
     kinesis,
     dynamodb,

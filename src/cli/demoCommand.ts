@@ -27,6 +27,7 @@ import { lakeRowCounts, runLakeQueries } from '../lake/queries.js';
 import { groundTruth, type ClickstreamEvent } from '../lake/groundTruth.js';
 import { drainDeadLetters } from '../sinks/dlqDrain.js';
 import { isDeepStrictEqual } from 'node:util';
+import { sqsEndpointConfig } from '../aws/clients.js';
 
 export interface DemoOptions {
   durationMs: number;
@@ -35,13 +36,15 @@ export interface DemoOptions {
   flushIntervalMs: number;
   seed: number;
   workDir: string;
+  /** The npm-only stack (fauxqs for S3 and SQS) even where moto is installed: what a laptop without Python gets. */
+  npmOnly?: boolean;
 }
 
 export async function demoCommand(options: DemoOptions, out: NodeJS.WritableStream = process.stdout): Promise<number> {
   const say = (line: string): void => void out.write(line + '\n');
   mkdirSync(options.workDir, { recursive: true });
   say(`kinesis-lake demo: starting the local AWS stack (logs in ${options.workDir})`);
-  const stack = await startLocalAws({ logDir: options.workDir });
+  const stack = await startLocalAws({ logDir: options.workDir, preferNpmOnly: options.npmOnly ?? false });
   const savedEnv = { ...process.env };
   try {
     Object.assign(process.env, stack.env);
@@ -49,7 +52,7 @@ export async function demoCommand(options: DemoOptions, out: NodeJS.WritableStre
     const handler = new NodeHttpHandler();
     const kinesis = new KinesisClient({ requestHandler: handler });
     const s3 = new S3Client({ requestHandler: new NodeHttpHandler(), forcePathStyle: true });
-    const sqs = new SQSClient({ requestHandler: new NodeHttpHandler() });
+    const sqs = new SQSClient({ requestHandler: new NodeHttpHandler(), ...sqsEndpointConfig() });
     const stream = randomName('demo-clicks');
     const bucket = randomName('demo-lake').toLowerCase();
     await createStream(kinesis, stream, options.shards);

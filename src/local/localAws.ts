@@ -114,7 +114,8 @@ function fauxqsProcess(logDir: string, port: number, detached: boolean): ChildPr
     process.execPath,
     [packageFile('fauxqs', 'dist/cli.js')],
     join(logDir, `fauxqs-${port}.log`),
-    { ...process.env, FAUXQS_PORT: String(port), FAUXQS_HOST: '127.0.0.1', FAUXQS_LOGGER: 'false' },
+    // No FAUXQS_HOST: it would name queue URLs sqs.<region>.127.0.0.1, which is no valid URL host; without it they name the host asked.
+    { ...process.env, FAUXQS_PORT: String(port), FAUXQS_LOGGER: 'false' },
     detached,
   );
 }

@@ -5,6 +5,7 @@
 import { PutObjectCommand, S3Client } from '@aws-sdk/client-s3';
 import { SendMessageBatchCommand, SQSClient } from '@aws-sdk/client-sqs';
 import { NodeHttpHandler } from '@smithy/node-http-handler';
+import { sqsEndpointConfig } from '../aws/clients.js';
 
 export interface SqsBatchEntry {
   /** Unique within one call. */
@@ -28,7 +29,7 @@ export interface ObjectPutPort {
   putObject(bucket: string, key: string, body: Uint8Array, contentType: string): Promise<void>;
 }
 
-export function createSqsBatchPort(client: SQSClient = new SQSClient({ requestHandler: new NodeHttpHandler() })): SqsBatchPort {
+export function createSqsBatchPort(client: SQSClient = new SQSClient({ requestHandler: new NodeHttpHandler(), ...sqsEndpointConfig() })): SqsBatchPort {
   return {
     async sendMessageBatch(queueUrl, entries) {
       const out = await client.send(

@@ -65,14 +65,12 @@ describe('DLQ outage', () => {
   it('pauses the shard while SQS is unreachable, checkpoints nothing past the failed record, and delivers everything once it is back', async () => {
     const lake = await createLake(2);
     const sqs = await startFaultProxy({ target: process.env.AWS_ENDPOINT_URL_SQS!, seed: 71 });
-    // The SDK sends to the queue URL's host rather than the configured endpoint, so the queue URL must name the proxy too.
-    const proxiedDlqUrl = new URL(new URL(lake.dlqUrl).pathname, sqs.url).toString();
     const port = await freePort();
     let exit: Awaited<ServiceProcess['exited']>;
     const svc = startServiceProcess(
+      // The configured endpoint, not the queue URL's host, decides where SQS requests go (sqsEndpointConfig).
       lake.env({
         AWS_ENDPOINT_URL_SQS: sqs.url,
-        KL_DLQ_URL: proxiedDlqUrl,
         KL_METRICS_PORT: String(port),
         KL_FLUSH_INTERVAL_MS: '1000',
         KL_FLUSH_MAX_RECORDS: '400',

@@ -3,17 +3,18 @@
  * fallback (fauxqs for S3 and SQS, for laptops without moto) and fauxqs
  * serving SQS beside moto (KL_LOCAL_SQS=fauxqs).
  */
-import { CreateBucketCommand, GetObjectCommand, PutObjectCommand, S3Client } from '@aws-sdk/client-s3';
-import { CreateQueueCommand, ReceiveMessageCommand, SendMessageCommand, SQSClient } from '@aws-sdk/client-sqs';
+import { CreateBucketCommand, GetObjectCommand, PutObjectCommand } from '@aws-sdk/client-s3';
+import { CreateQueueCommand, ReceiveMessageCommand, SendMessageCommand } from '@aws-sdk/client-sqs';
 import { describe, expect, it } from 'vitest';
+import { createAwsClients } from '../../src/aws/clients.js';
 import { motoAvailable, startLocalAws, type LocalAwsStack } from '../../src/local/localAws.js';
 import { tempDir } from '../support/env.js';
 
-const credentials = { accessKeyId: 'test', secretAccessKey: 'test' };
-
+/** S3 and SQS through clients configured the way the service's are: from the stack's environment variables only. */
 async function roundTrip(stack: LocalAwsStack): Promise<{ body: string; message: string }> {
-  const s3 = new S3Client({ endpoint: stack.endpoints.s3, region: 'us-east-1', credentials, forcePathStyle: true });
-  const sqs = new SQSClient({ endpoint: stack.endpoints.sqs, region: 'us-east-1', credentials });
+  const saved = { ...process.env };
+  Object.assign(process.env, stack.env);
+  const { s3, sqs } = createAwsClients({ s3ForcePathStyle: true });
   try {
     await s3.send(new CreateBucketCommand({ Bucket: 'local-aws-check' }));
     await s3.send(new PutObjectCommand({ Bucket: 'local-aws-check', Key: 'raw/a.txt', Body: 'hello lake' }));
@@ -25,6 +26,8 @@ async function roundTrip(stack: LocalAwsStack): Promise<{ body: string; message:
   } finally {
     s3.destroy();
     sqs.destroy();
+    for (const k of Object.keys(process.env)) if (!(k in saved)) delete process.env[k];
+    Object.assign(process.env, saved);
   }
 }
 

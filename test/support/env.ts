@@ -32,7 +32,7 @@ export function clients(sqsEndpoint?: string): TestClients {
     kinesis: new KinesisClient({ requestHandler: new NodeHttpHandler() }),
     dynamodb: new DynamoDBClient({ requestHandler: new NodeHttpHandler() }),
     s3: new S3Client({ requestHandler: new NodeHttpHandler(), forcePathStyle: true }),
-    sqs: new SQSClient({ requestHandler: new NodeHttpHandler(), ...(sqsEndpoint ? { endpoint: sqsEndpoint } : {}) }),
+    sqs: new SQSClient({ requestHandler: new NodeHttpHandler(), ...(sqsEndpoint ? { endpoint: sqsEndpoint } : {}), useQueueUrlAsEndpoint: false }),
   };
 }
 
