@@ -152,21 +152,20 @@ export class LakeWriter<D extends DeadLetter = DeadLetter> {
       return outputs.length > 0 ? outputs[outputs.length - 1]!.lastSubSequenceNumber : undefined;
     }
     if (byHour.size > 0 && !this.options.parquet) throw new Error('cleansed rows produced but no Parquet encoder is configured');
-    // Every hour is encoded at once (the pool spreads them over its threads); the PUTs go out in hour order,
-    // so a replay writes the same objects in the same order.
-    const hours = [...byHour.keys()].sort();
-    const started = Date.now();
-    const encoded = hours.map((hour) => this.options.parquet!.encode(byHour.get(hour)!.chunks));
-    // A rejection is awaited below, in order; until then it must not count as unhandled.
-    for (const e of encoded) e.catch(() => undefined);
-    for (const [i, hour] of hours.entries()) {
-      const { rows } = byHour.get(hour)!;
-      const body = await encoded[i]!;
-      const key = cleansedKey({ table: this.options.table, shardId: segment.shardId, firstSequence: segment.firstSequence, lastSequence: segment.lastSequence, hour });
-      await this.put(key, body, 'application/vnd.apache.parquet', undefined, segment.shardId, signal);
-      this.options.onObject?.('cleansed', rows, body.byteLength, Date.now() - started);
-      this.options.logger.info({ shardId: segment.shardId, key, rows, bytes: body.byteLength }, 'cleansed object written');
-    }
+    // The hours of a segment are encoded (spread over the pool's threads) and uploaded side by side: their
+    // keys do not depend on the order, a replay rewrites the same objects, and the checkpoint waits for all.
+    // Each S3 client caps its sockets, which bounds the uploads in flight.
+    await Promise.all(
+      [...byHour.keys()].sort().map(async (hour) => {
+        const { chunks, rows } = byHour.get(hour)!;
+        const started = Date.now();
+        const body = await this.options.parquet!.encode(chunks);
+        const key = cleansedKey({ table: this.options.table, shardId: segment.shardId, firstSequence: segment.firstSequence, lastSequence: segment.lastSequence, hour });
+        await this.put(key, body, 'application/vnd.apache.parquet', undefined, segment.shardId, signal);
+        this.options.onObject?.('cleansed', rows, body.byteLength, Date.now() - started);
+        this.options.logger.info({ shardId: segment.shardId, key, rows, bytes: body.byteLength }, 'cleansed object written');
+      }),
+    );
     return outputs.length > 0 ? outputs[outputs.length - 1]!.lastSubSequenceNumber : undefined;
   }
 }
