@@ -12,17 +12,13 @@
  *   npm run bench -- freshness [--rate 50000] [--shards 50] [--seconds 40] [--flush-ms 10000] [--segment-ms 30000] [--put-ms 100] [--workers 2]
  */
 import { performance } from 'node:perf_hooks';
-import { MemoryBudget } from '../src/consumer/memoryBudget.js';
 import type { StreamRecord } from '../src/consumer/records.js';
-import { ProcessorPool } from '../src/processors/pool.js';
-import { DEFAULT_SCHEMA_DIR } from '../src/processors/schemas.js';
-import type { DlqEnvelope } from '../src/processors/envelope.js';
-import { LakeWriter } from '../src/sinks/lakeWriter.js';
 import type { PutOptions } from '../src/sinks/objectStore.js';
 import { sleep } from '../src/consumer/backoff.js';
 import { numberArg } from './lib/args.js';
 import { clickstreamPayloads, shardId } from './lib/events.js';
-import { CountingDeadLetters, CountingStore, silentLogger } from './lib/memorySink.js';
+import { CountingStore } from './lib/memorySink.js';
+import { processingPath } from './lib/processingPath.js';
 import { ShardDriver } from './lib/shardDriver.js';
 import type { Figures } from './lib/report.js';
 
@@ -30,7 +26,6 @@ export const description =
   'Records arrive in real time at --rate over --shards shards, are read every 200 ms per shard and go through the whole processing path (2 processor threads, gzip, Parquet, the real LakeWriter) into a store that acknowledges each PUT after --put-ms. Freshness = raw object acknowledged - record arrival time; p99 over every record. Target: p99 at most the raw flush window + 2 s at 50,000 records/s. Kinesis itself is not in the path (kinesalite takes ~10k writes/s here).';
 
 const POLL_MS = 200;
-const MiB = 1024 * 1024;
 
 /** A store that answers after a fixed delay, like a PUT to S3 from the same region. */
 class DelayedStore extends CountingStore {
@@ -60,28 +55,9 @@ export default async function run(args: string[]): Promise<Figures> {
   // Payloads are reused round-robin: only arrival times and sequence numbers must be new.
   const payloads = clickstreamPayloads(100_000);
 
-  const pool = new ProcessorPool({
-    schemaDir: DEFAULT_SCHEMA_DIR,
-    maxRecordBytes: 1_000_000,
-    maxJsonDepth: 64,
-    maxFutureMs: 3_600_000,
-    piiFields: ['user_id', 'session_id'],
-    piiKey: 'bench-pii-key-0123456789',
-    workers,
-  });
+  const store = new DelayedStore(putMs);
+  const { pool, writer, budget, fileRules, segmentRules } = processingPath(store, { workers, rawWindowMs: flushMs, segmentWindowMs: segmentMs });
   try {
-    const store = new DelayedStore(putMs);
-    const writer = new LakeWriter<DlqEnvelope>({
-      store,
-      streamName: 'bench',
-      table: 'bench',
-      deadLetters: new CountingDeadLetters<DlqEnvelope>(),
-      parquet: { encode: (chunks) => pool.encodeParquet(chunks, 'snappy') },
-      logger: silentLogger(),
-    });
-    const budget = new MemoryBudget(768 * MiB);
-    const fileRules = { intervalMs: flushMs, maxRecords: 100_000, maxBytes: 64 * MiB };
-    const segmentRules = { intervalMs: segmentMs, maxRecords: 2_000_000, maxBytes: 128 * MiB };
     // Warm-up (worker start, JIT, WASM compile) on a driver of its own, with old arrival times.
     const warm = new ShardDriver('shardId-warm', { processor: pool, writer, budget, streamName: 'bench' }, segmentRules, fileRules);
     warm.accept(payloads.slice(0, 5_000).map((data, i) => record('shardId-warm', i, 1_000_000 + i, data)));

@@ -10,14 +10,10 @@
  */
 import { performance } from 'node:perf_hooks';
 import { availableParallelism } from 'node:os';
-import { MemoryBudget } from '../src/consumer/memoryBudget.js';
-import { ProcessorPool } from '../src/processors/pool.js';
-import { DEFAULT_SCHEMA_DIR } from '../src/processors/schemas.js';
-import type { DlqEnvelope } from '../src/processors/envelope.js';
-import { LakeWriter } from '../src/sinks/lakeWriter.js';
 import { numberArg } from './lib/args.js';
 import { clickstreamShards } from './lib/events.js';
-import { CountingDeadLetters, CountingStore, silentLogger } from './lib/memorySink.js';
+import { CountingStore } from './lib/memorySink.js';
+import { processingPath } from './lib/processingPath.js';
 import { ShardDriver } from './lib/shardDriver.js';
 import type { Figures } from './lib/report.js';
 import { measureLimit } from './limit.js';
@@ -26,7 +22,6 @@ export const description =
   'GetRecords-shaped batches from memory through segment cutting, the ProcessorPool, gzip of raw files and Parquet of cleansed segments (in the pool) into an in-memory store; `limit` (JSON.parse + gzip only, every core) is measured first in the same run. Target: at least 100,000 records/s on 2 cores.';
 
 const GET_RECORDS_LIMIT = 10_000;
-const MiB = 1024 * 1024;
 
 export default async function run(args: string[]): Promise<Figures> {
   const total = numberArg(args, 'records', 300_000);
@@ -43,30 +38,9 @@ export default async function run(args: string[]): Promise<Figures> {
     GET_RECORDS_LIMIT,
   );
 
-  const pool = new ProcessorPool({
-    schemaDir: DEFAULT_SCHEMA_DIR,
-    maxRecordBytes: 1_000_000,
-    maxJsonDepth: 64,
-    maxFutureMs: 3_600_000,
-    piiFields: ['user_id', 'session_id'],
-    piiKey: 'bench-pii-key-0123456789',
-    workers,
-  });
+  const store = new CountingStore();
+  const { pool, writer, deadLetters, budget, fileRules, segmentRules } = processingPath(store, { workers, rawWindowMs: rawMs, segmentWindowMs: segmentMs });
   try {
-    const store = new CountingStore();
-    const deadLetters = new CountingDeadLetters<DlqEnvelope>();
-    const writer = new LakeWriter<DlqEnvelope>({
-      store,
-      streamName: 'bench',
-      table: 'bench',
-      deadLetters,
-      parquet: { encode: (chunks) => pool.encodeParquet(chunks, 'snappy') },
-      logger: silentLogger(),
-    });
-    // The service's default budget for a 2 GiB task; polling waits above 90% of it.
-    const budget = new MemoryBudget(768 * MiB);
-    const fileRules = { intervalMs: rawMs, maxRecords: 100_000, maxBytes: 64 * MiB };
-    const segmentRules = { intervalMs: segmentMs, maxRecords: 2_000_000, maxBytes: 128 * MiB };
     // Warm-up on separate drivers: worker start, JIT, WASM compile.
     const warm = new ShardDriver('shardId-warm', { processor: pool, writer, budget, streamName: 'bench' }, segmentRules, fileRules);
     warm.accept(perShard[0]!.slice(0, 5_000));
