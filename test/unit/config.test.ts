@@ -1,17 +1,12 @@
 import { describe, expect, it } from 'vitest';
 import { loadConfig } from '../../src/config/loadConfig.js';
-import { ConfigError } from '../../src/errors.js';
+import type { ConfigError } from '../../src/errors.js';
+import { BASE_ENV, configError } from '../support/configFixtures.js';
 
-const base = { KL_STREAM_NAME: 'clicks', KL_BUCKET: 'lake-bucket', KL_DLQ_URL: 'http://127.0.0.1:4566/000000000000/dlq' };
+const base = BASE_ENV;
 
 function errorOf(env: Record<string, string>): ConfigError {
-  try {
-    loadConfig(env);
-  } catch (err) {
-    if (err instanceof ConfigError) return err;
-    throw err;
-  }
-  throw new Error('expected a ConfigError');
+  return configError(() => loadConfig(env));
 }
 
 describe('loadConfig', () => {

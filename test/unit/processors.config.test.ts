@@ -8,18 +8,9 @@ import { createProcessorContext, processorOptionsFromConfig } from '../../src/pr
 import { resolvePiiKey, type SecretPort } from '../../src/processors/piiKey.js';
 import { DEFAULT_SCHEMA_DIR, loadEventSchemas } from '../../src/processors/schemas.js';
 import { testOptions } from '../support/processorFixtures.js';
+import { BASE_ENV, configError } from '../support/configFixtures.js';
 
-const base = { KL_STREAM_NAME: 'clicks', KL_BUCKET: 'lake-bucket', KL_DLQ_URL: 'http://127.0.0.1:4566/000000000000/dlq' };
-
-function configError(fn: () => unknown): ConfigError {
-  try {
-    fn();
-  } catch (err) {
-    if (err instanceof ConfigError) return err;
-    throw err;
-  }
-  throw new Error('expected a ConfigError');
-}
+const base = BASE_ENV;
 
 async function configErrorAsync(p: Promise<unknown>): Promise<ConfigError> {
   try {

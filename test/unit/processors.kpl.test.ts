@@ -1,33 +1,12 @@
 import { createHash } from 'node:crypto';
-import { aggregate } from 'aws-kinesis-agg';
 import { describe, expect, it } from 'vitest';
+import { aggregateWithReference, type ReferenceUserRecord } from '../support/referenceAggregator.js';
 import { createProcessorContext } from '../../src/processors/context.js';
 import { deaggregate } from '../../src/processors/kpl.js';
 import { processPiece } from '../../src/processors/piece.js';
 import { decodeRawLine } from '../../src/sinks/rawLine.js';
 import { decodeChunks, kinesisRecord, piece, rawLines, testOptions, validJson } from '../support/processorFixtures.js';
 
-interface UserIn {
-  partitionKey: string;
-  explicitHashKey?: string;
-  data: Buffer;
-}
-
-/** Aggregates with the reference aggregator (aws-kinesis-agg); resolves with the Kinesis records' data in order. */
-function aggregateWithReference(records: UserIn[]): Promise<Buffer[]> {
-  return new Promise((resolve, reject) => {
-    const out: Buffer[] = [];
-    aggregate(
-      records,
-      (encoded, done) => {
-        out.push(encoded.data);
-        done();
-      },
-      () => resolve(out),
-      (err) => reject(err),
-    );
-  });
-}
 
 const HALF = 2n ** 127n;
 
@@ -35,7 +14,7 @@ describe('KPL de-aggregation', () => {
   const ctx = createProcessorContext(testOptions());
 
   it('recovers 10,000 user records aggregated by aws-kinesis-agg, identical, with sub-sequence numbers', async () => {
-    const users: UserIn[] = Array.from({ length: 10_000 }, (_, i) => ({ partitionKey: `user-${i % 97}`, data: Buffer.from(validJson(i)) }));
+    const users: ReferenceUserRecord[] = Array.from({ length: 10_000 }, (_, i) => ({ partitionKey: `user-${i % 97}`, data: Buffer.from(validJson(i)) }));
     const aggregates = await aggregateWithReference(users);
     expect(aggregates.length).toBeGreaterThan(1); // several Kinesis records: sub-sequence numbers restart in each
     const kinesis = aggregates.map((d) => kinesisRecord(d));
@@ -66,7 +45,7 @@ describe('KPL de-aggregation', () => {
   });
 
   it('drops and counts user records whose explicit hash key is outside the shard, as KCL does', async () => {
-    const users: UserIn[] = Array.from({ length: 20 }, (_, i) => ({
+    const users: ReferenceUserRecord[] = Array.from({ length: 20 }, (_, i) => ({
       partitionKey: `pk-${i}`,
       // Keys above 2^32: aws-kinesis-agg keeps its key table in a plain object, which reorders integer-like keys.
       explicitHashKey: (i % 4 === 0 ? HALF + 5n : 2n ** 64n + BigInt(i)).toString(),

@@ -1,5 +1,5 @@
-import { aggregate } from 'aws-kinesis-agg';
 import { describe, expect, it } from 'vitest';
+import { aggregateWithReference } from '../support/referenceAggregator.js';
 import { createProcessorContext } from '../../src/processors/context.js';
 import { processPiece } from '../../src/processors/piece.js';
 import { decodeRawLine } from '../../src/sinks/rawLine.js';
@@ -8,20 +8,6 @@ import { handAggregate, kinesisRecord, piece, rawLines, testOptions, validJson }
 
 const HALF = 2n ** 127n;
 
-function aggregateWithReference(records: { partitionKey: string; explicitHashKey?: string; data: Buffer }[]): Promise<Buffer[]> {
-  return new Promise((resolve, reject) => {
-    const out: Buffer[] = [];
-    aggregate(
-      records,
-      (encoded, done) => {
-        out.push(encoded.data);
-        done();
-      },
-      () => resolve(out),
-      (err) => reject(err),
-    );
-  });
-}
 
 describe('replay regroups raw lines into Kinesis records the processors treat as the originals', () => {
   const ctx = createProcessorContext(testOptions());
