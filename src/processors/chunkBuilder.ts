@@ -21,7 +21,6 @@ export class ChunkBuilder {
   /** UTF-8 JSON on memory of its own (transferable to another thread). */
   encode(): Uint8Array {
     // Buffer.from encodes large strings faster than TextEncoder, but a short one lands in Node's shared pool.
-    const bytes = Buffer.from(JSON.stringify(this.toChunk()), 'utf8');
-    return ownedBytes(bytes, bytes.byteOffset === 0 && bytes.buffer.byteLength === bytes.byteLength);
+    return ownedBytes(Buffer.from(JSON.stringify(this.toChunk()), 'utf8'));
   }
 }

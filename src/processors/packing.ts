@@ -163,9 +163,10 @@ export function resultTransferList(p: ProcessedPiece): ArrayBuffer[] {
 }
 
 /**
- * `bytes` on memory of its own. A small Buffer may be a slice of Node's
- * shared pool, which must never be transferred: copy it then.
+ * `bytes` on memory of its own: itself when it spans its whole ArrayBuffer,
+ * else a copy. A small Buffer may be a slice of Node's shared pool, which
+ * must never be transferred.
  */
-export function ownedBytes(bytes: Uint8Array, owned: boolean): Uint8Array {
-  return owned ? bytes : new Uint8Array(bytes);
+export function ownedBytes(bytes: Uint8Array): Uint8Array {
+  return bytes.byteOffset === 0 && bytes.buffer.byteLength === bytes.byteLength ? bytes : new Uint8Array(bytes);
 }

@@ -7,7 +7,6 @@ import { processPiece } from '../../src/processors/piece.js';
 import { decodeRawLine } from '../../src/sinks/rawLine.js';
 import { decodeChunks, kinesisRecord, piece, rawLines, testOptions, validJson } from '../support/processorFixtures.js';
 
-
 const HALF = 2n ** 127n;
 
 describe('KPL de-aggregation', () => {

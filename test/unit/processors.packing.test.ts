@@ -67,7 +67,9 @@ describe('packPiece / unpackPiece', () => {
 describe('result transfer', () => {
   it('lists each owned buffer once and copies bytes that do not own their memory', () => {
     const pooled = Buffer.from('small'); // a slice of Node's shared pool
-    const owned = ownedBytes(pooled, false);
+    const owned = ownedBytes(pooled);
+    const whole = new Uint8Array(16);
+    expect(ownedBytes(whole)).toBe(whole);
     expect(owned.buffer).not.toBe(pooled.buffer);
     expect([...owned]).toEqual([...pooled]);
     const raw = new Uint8Array(new ArrayBuffer(64), 0, 10);
