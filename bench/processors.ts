@@ -31,7 +31,7 @@ const CATEGORIES = ['Electronics', ' books ', 'HOME & garden', 'toys', 'Sports '
 const QUERIES = ['wireless headphones', 'running shoes size 42', 'usb-c cable 2m', 'standing desk', 'coffee grinder burr'];
 
 /** A deterministic pseudo-random clickstream: the same bytes every run. */
-export function makeEvents(n: number, baseMs: number): { data: Uint8Array; arrivalMs: number; pk: string }[] {
+function makeEvents(n: number, baseMs: number): { data: Uint8Array; arrivalMs: number; pk: string }[] {
   const enc = new TextEncoder();
   let seed = 42;
   const rnd = (): number => ((seed = (seed * 1103515245 + 12345) & 0x7fffffff) / 0x7fffffff);
@@ -60,7 +60,7 @@ export function makeEvents(n: number, baseMs: number): { data: Uint8Array; arriv
   return out;
 }
 
-export function makePieces(events: ReturnType<typeof makeEvents>, pieceSize: number): PieceInput[] {
+function makePieces(events: ReturnType<typeof makeEvents>, pieceSize: number): PieceInput[] {
   const pieces: PieceInput[] = [];
   for (let i = 0; i < events.length; i += pieceSize) {
     const records: StreamRecord[] = events.slice(i, i + pieceSize).map((e, j) => ({
