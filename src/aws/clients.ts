@@ -12,6 +12,8 @@ import { DynamoDBClient } from '@aws-sdk/client-dynamodb';
 import { S3Client } from '@aws-sdk/client-s3';
 import { SQSClient } from '@aws-sdk/client-sqs';
 import { NodeHttpHandler } from '@smithy/node-http-handler';
+import type { Logger as SdkLogger } from '@smithy/types';
+import { KinesisJsonProtocol } from './kinesisProtocol.js';
 
 export interface AwsClients {
   kinesis: KinesisClient;
@@ -46,14 +48,25 @@ function handler(maxSockets: number, requestTimeoutMs: number): NodeHttpHandler 
   });
 }
 
+const ignore = (): void => undefined;
+
+/**
+ * A logger with no `info`. The SDK's default logger has an empty `info`, and
+ * the SDK builds a redacted copy of every response to pass to it (for a
+ * GetRecords of 10,000 records, a walk over all of them); without the
+ * method it skips that work. The SDK logs nothing else we read.
+ */
+export const SILENT_SDK_LOGGER = { debug: ignore, warn: ignore, error: ignore } as unknown as SdkLogger;
+
 export function createAwsClients(options: ClientOptions): AwsClients {
   const maxSockets = options.maxSockets ?? 64;
   // The SDK's own retries stay on (standard mode, 3 attempts); our loops add
   // jittered backoff on top for throttling and outages that last longer.
-  const kinesis = new KinesisClient({ requestHandler: handler(maxSockets, 30_000), maxAttempts: 3 });
-  const dynamodb = new DynamoDBClient({ requestHandler: handler(maxSockets, 10_000), maxAttempts: 3 });
-  const s3 = new S3Client({ requestHandler: handler(maxSockets, 120_000), forcePathStyle: options.s3ForcePathStyle, maxAttempts: 3 });
-  const sqs = new SQSClient({ requestHandler: handler(maxSockets, 30_000), maxAttempts: 3, ...sqsEndpointConfig() });
+  const logger = SILENT_SDK_LOGGER;
+  const kinesis = new KinesisClient({ requestHandler: handler(maxSockets, 30_000), maxAttempts: 3, logger, protocol: KinesisJsonProtocol });
+  const dynamodb = new DynamoDBClient({ requestHandler: handler(maxSockets, 10_000), maxAttempts: 3, logger });
+  const s3 = new S3Client({ requestHandler: handler(maxSockets, 120_000), forcePathStyle: options.s3ForcePathStyle, maxAttempts: 3, logger });
+  const sqs = new SQSClient({ requestHandler: handler(maxSockets, 30_000), maxAttempts: 3, logger, ...sqsEndpointConfig() });
   return {
     kinesis,
     dynamodb,

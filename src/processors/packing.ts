@@ -28,15 +28,26 @@ function strBound(s: string): number {
   return 2 + s.length * 3;
 }
 
+let scratch = Buffer.allocUnsafeSlow(0);
+
 class PieceWriter {
   readonly buf: Buffer;
   readonly view: DataView;
   at = 0;
 
   constructor(bytes: number) {
-    // allocUnsafeSlow: its own ArrayBuffer (never the shared pool), so it can be transferred.
-    this.buf = Buffer.allocUnsafeSlow(bytes);
+    // One scratch buffer, reused: the bound over-counts every string about threefold, and a fresh
+    // allocation per piece made the main thread's collector run for memory it never kept.
+    if (scratch.byteLength < bytes) scratch = Buffer.allocUnsafeSlow(Math.max(bytes, scratch.byteLength * 2));
+    this.buf = scratch;
     this.view = new DataView(this.buf.buffer, this.buf.byteOffset, this.buf.byteLength);
+  }
+
+  /** What was written, on memory of its own (allocUnsafeSlow: never the shared pool), so it can be transferred. */
+  take(): ArrayBuffer {
+    const exact = Buffer.allocUnsafeSlow(this.at);
+    this.buf.copy(exact, 0, 0, this.at);
+    return exact.buffer as ArrayBuffer;
   }
 
   str(s: string): void {
@@ -115,8 +126,7 @@ export function packPiece(input: PieceInput): ArrayBuffer {
     w.buf.set(r.data, w.at);
     w.at += r.data.length;
   }
-  // The bound over-counts multi-byte strings; the reader never looks past the last payload.
-  return w.buf.buffer as ArrayBuffer;
+  return w.take();
 }
 
 export function unpackPiece(ab: ArrayBuffer): PieceInput {
