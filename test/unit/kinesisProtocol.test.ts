@@ -4,12 +4,12 @@
  * KinesisJsonProtocol, each answered by a handler that replays canned bytes.
  */
 import { Readable } from 'node:stream';
-import { GetRecordsCommand, GetShardIteratorCommand, KinesisClient } from '@aws-sdk/client-kinesis';
+import { GetRecordsCommand, GetShardIteratorCommand, KinesisClient, type KinesisClientConfig } from '@aws-sdk/client-kinesis';
 import { describe, expect, it } from 'vitest';
 import { KinesisJsonProtocol } from '../../src/aws/kinesisProtocol.js';
 import { SILENT_SDK_LOGGER } from '../../src/aws/clients.js';
 
-type HttpHandler = NonNullable<ConstructorParameters<typeof KinesisClient>[0]['requestHandler']>;
+type HttpHandler = NonNullable<KinesisClientConfig['requestHandler']>;
 
 function cannedHandler(status: number, body: string, headers: Record<string, string> = {}): HttpHandler {
   return {

@@ -46,6 +46,21 @@ describe('normalization', () => {
     expect([view!.quantity, view!.price, view!.revenue, view!.category]).toEqual([null, null, null, null]);
   });
 
+  it('writes _extra as JSON.stringify would write an object of those fields: key order, numeric keys, __proto__, escapes', () => {
+    const ctx = createProcessorContext(testOptions());
+    const base = JSON.stringify(event());
+    // Keys a JavaScript object treats specially, written into the payload text directly.
+    const payload = `${base.slice(0, -1)},"zeta":"\\u00fc\\"\\n","10":1,"__proto__":{"polluted":true},"2":[1,null],"alpha":{"b":-0.5e3}}`;
+    const r = processPiece(piece([kinesisRecord(payload)]), ctx);
+    expect(r.dlq).toEqual([]);
+    const extra = decodeChunks(r.cleansed)[0]!.columns._extra![0] as string;
+    const expected = Object.create(null) as Record<string, unknown>;
+    for (const [k, v] of Object.entries(JSON.parse(payload) as Record<string, unknown>)) if (!Object.hasOwn(event(), k)) expected[k] = v;
+    expect(extra).toBe(JSON.stringify(expected));
+    expect(extra).toBe('{"2":[1,null],"10":1,"zeta":"ü\\"\\n","__proto__":{"polluted":true},"alpha":{"b":-500}}');
+    expect(({} as { polluted?: boolean }).polluted).toBeUndefined();
+  });
+
   it('puts fields the schema does not name into _extra, and fills the ingestion columns', () => {
     const ctx = createProcessorContext(testOptions());
     const rec = kinesisRecord(JSON.stringify(event({ referrer: 'https://x.example/', ab: { bucket: 'B', n: 2 } })), { partitionKey: 'user-77' });
