@@ -3,8 +3,9 @@
  * Parquet writer encodes them, and the Athena/Glue DDL declares them: one
  * list, so the three cannot drift apart (a test compares them).
  *
- * Column chunks travel between threads as JSON text of column arrays
- * (`ColumnChunk`): far cheaper to clone and parse than row objects.
+ * Column chunks travel between threads in a binary form already laid out
+ * as Arrow wants it (lake/columnChunk.ts); `ColumnChunk` is the same data
+ * as JavaScript arrays, for the paths that need values.
  */
 export type CleansedColumnType =
   | 'timestamp_ms' // INT64 TIMESTAMP(MILLIS, isAdjustedToUTC=true); values are epoch ms numbers
@@ -41,10 +42,13 @@ export const CLEANSED_COLUMNS: readonly CleansedColumn[] = [
   { name: '_arrival_time', type: 'timestamp_ms', nullable: false, doc: 'Kinesis ApproximateArrivalTimestamp in UTC' },
 ];
 
+/** One cleansed value: text, a number (timestamps as epoch ms), or null. */
+export type CellValue = string | number | null;
+
 /** One column array per CLEANSED_COLUMNS entry, same order and length `rows`. */
 export interface ColumnChunk {
   rows: number;
-  columns: Record<string, (string | number | null)[]>;
+  columns: Record<string, CellValue[]>;
 }
 
 /** Partition of a cleansed row: its UTC event hour, as 'YYYY-MM-DDTHH'. */

@@ -6,13 +6,11 @@
  */
 import type { StreamRecord } from '../consumer/records.js';
 import { CLEANSED_COLUMNS, type ColumnChunk } from '../lake/cleansedColumns.js';
+import { chunkValues, decodeColumnChunk, encodeColumnChunk } from '../lake/columnChunk.js';
 import { encodeRawLine } from '../sinks/rawLine.js';
 import { makeEnvelope } from './envelope.js';
 import { failure } from './failure.js';
 import type { CleansedChunk, ProcessedPiece } from './piece.js';
-
-const encoder = new TextEncoder();
-const decoder = new TextDecoder();
 
 /** One raw line (the whole Kinesis record) and one processor_crash envelope. */
 export function crashedRecordResult(record: StreamRecord, stream: string, serviceVersion: string, cause: string): ProcessedPiece {
@@ -39,16 +37,16 @@ export function mergePieces(parts: readonly ProcessedPiece[]): ProcessedPiece {
   const hours = new Map<string, ColumnChunk>();
   for (const p of parts) {
     for (const c of p.cleansed) {
-      const chunk = JSON.parse(decoder.decode(c.chunk)) as ColumnChunk;
+      const chunk = chunkValues(decodeColumnChunk(c.chunk, 0));
       const into = hours.get(c.hour);
       if (into === undefined) hours.set(c.hour, chunk);
       else {
-        for (const col of CLEANSED_COLUMNS) into.columns[col.name]!.push(...chunk.columns[col.name]!);
+        for (const col of CLEANSED_COLUMNS) for (const v of chunk.columns[col.name]!) into.columns[col.name]!.push(v);
         into.rows += chunk.rows;
       }
     }
   }
-  const cleansed: CleansedChunk[] = [...hours].map(([hour, chunk]) => ({ hour, rows: chunk.rows, chunk: encoder.encode(JSON.stringify(chunk)) }));
+  const cleansed: CleansedChunk[] = [...hours].map(([hour, chunk]) => ({ hour, rows: chunk.rows, chunk: encodeColumnChunk(chunk) }));
   const counts = { userRecords: 0, valid: 0, invalid: 0, droppedOutOfRange: 0, byReason: {} as Record<string, number> };
   for (const p of parts) {
     counts.userRecords += p.counts.userRecords;

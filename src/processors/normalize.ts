@@ -3,14 +3,14 @@
  * timestamp is judged against the record's arrival time, never the wall
  * clock, so a replay months later decides exactly as the first run did.
  */
-import { CLEANSED_COLUMNS } from '../lake/cleansedColumns.js';
+import { CLEANSED_COLUMNS, type CellValue } from '../lake/cleansedColumns.js';
 import { describeSchemaError, type EventSchema } from './schemas.js';
 import { failure, type Failure } from './failure.js';
 import type { JsonObject } from './parse.js';
 import type { PiiTokenizer } from './pii.js';
 import { parseIsoTimestamp } from './timestamp.js';
 
-export type CellValue = string | number | null;
+export type { CellValue };
 
 export interface RecordMeta {
   shardId: string;

@@ -7,7 +7,7 @@
  */
 import type { StreamRecord } from '../consumer/records.js';
 import { RawLineWriter } from '../sinks/rawLineWriter.js';
-import { ChunkBuilder } from './chunkBuilder.js';
+import { ColumnChunkBuilder } from '../lake/columnChunk.js';
 import type { ProcessorContext } from './context.js';
 import { makeEnvelope, type DlqEnvelope } from './envelope.js';
 import { failure, type Failure } from './failure.js';
@@ -40,7 +40,7 @@ export interface CleansedChunk {
   /** UTC event hour, 'YYYY-MM-DDTHH' (eventHourKey). */
   hour: string;
   rows: number;
-  /** UTF-8 JSON of a ColumnChunk. */
+  /** A binary column chunk (lake/columnChunk.ts). */
   chunk: Uint8Array;
 }
 
@@ -67,7 +67,7 @@ const RAW_LINE_OVERHEAD = 192;
 
 class PieceOutput {
   readonly raw: RawLineWriter;
-  readonly hours = new Map<string, ChunkBuilder>();
+  readonly hours = new Map<string, ColumnChunkBuilder>();
   readonly dlq: DlqEnvelope[] = [];
   readonly counts: PieceCounts = { userRecords: 0, valid: 0, invalid: 0, droppedOutOfRange: 0, byReason: {} };
 
@@ -173,7 +173,7 @@ function processUserRecord(record: StreamRecord, stream: string, ctx: ProcessorC
       return;
     }
     let builder = out.hours.get(row.hour);
-    if (builder === undefined) out.hours.set(row.hour, (builder = new ChunkBuilder()));
+    if (builder === undefined) out.hours.set(row.hour, (builder = new ColumnChunkBuilder()));
     builder.push(row.values);
     out.counts.valid++;
   } catch (err) {

@@ -9,7 +9,7 @@
  * that timed out may have landed); docs/firehose.md has the trade-off.
  */
 import { CLEANSED_COLUMNS } from '../lake/cleansedColumns.js';
-import { parseColumnChunk } from './parquet/chunkReader.js';
+import { chunkValues, decodeColumnChunk } from '../lake/columnChunk.js';
 import { backoffMs, sleep } from '../consumer/backoff.js';
 import { errorMessage } from '../errors.js';
 import type { Logger } from '../log.js';
@@ -39,7 +39,7 @@ export interface FirehoseSinkStats {
 export function rowsAsJsonLines(chunks: readonly Uint8Array[]): Buffer[] {
   const out: Buffer[] = [];
   chunks.forEach((bytes, index) => {
-    const chunk = parseColumnChunk(bytes, index);
+    const chunk = chunkValues(decodeColumnChunk(bytes, index));
     for (let r = 0; r < chunk.rows; r++) {
       const row: Record<string, unknown> = {};
       for (const { name } of CLEANSED_COLUMNS) row[name] = chunk.columns[name]![r];

@@ -4,6 +4,7 @@
  * failing run can be repeated; the seed is printed by the tests that use it.
  */
 import { CLEANSED_COLUMNS, eventHourKey, type ColumnChunk } from '../../src/lake/cleansedColumns.js';
+import { encodeColumnChunk } from '../../src/lake/columnChunk.js';
 import type { ClickstreamEvent } from '../../src/lake/groundTruth.js';
 
 // The producer's seeded PRNG, so test data and produced data come from one generator.
@@ -110,7 +111,7 @@ export function toColumnChunk(events: readonly SyntheticEvent[]): ColumnChunk {
 }
 
 export function encodeChunk(chunk: ColumnChunk): Uint8Array {
-  return new TextEncoder().encode(JSON.stringify(chunk));
+  return encodeColumnChunk(chunk);
 }
 
 /** Events grouped by UTC event hour, as the cleansed sink partitions them. */

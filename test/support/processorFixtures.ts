@@ -5,6 +5,7 @@
 import { createHash } from 'node:crypto';
 import { expect } from 'vitest';
 import type { ColumnChunk } from '../../src/lake/cleansedColumns.js';
+import { chunkValues, decodeColumnChunk } from '../../src/lake/columnChunk.js';
 import { decodeRawLine } from '../../src/sinks/rawLine.js';
 import type { StreamRecord } from '../../src/consumer/records.js';
 import type { ProcessorOptions } from '../../src/processors/context.js';
@@ -159,7 +160,7 @@ export function rawLines(raw: Uint8Array): string[] {
 
 export function decodeChunks(cleansed: { hour: string; rows: number; chunk: Uint8Array }[]): ColumnChunk[] {
   return cleansed.map((c) => {
-    const chunk = JSON.parse(new TextDecoder().decode(c.chunk)) as ColumnChunk;
+    const chunk = chunkValues(decodeColumnChunk(c.chunk, 0));
     expect(chunk.rows).toBe(c.rows);
     return chunk;
   });

@@ -5,6 +5,7 @@ import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { CLEANSED_COLUMNS, type CleansedColumnType, type ColumnChunk } from '../../src/lake/cleansedColumns.js';
 import { encodeParquet } from '../../src/sinks/parquet/encodeParquet.js';
 import { CleansedChunkError } from '../../src/sinks/parquet/errors.js';
+import { ColumnChunkBuilder, chunkValues, decodeColumnChunk } from '../../src/lake/columnChunk.js';
 import { cleansedRow, encodeChunk, pieces, syntheticEvents, toColumnChunk } from '../support/cleansedFixtures.js';
 import { openDuckDb, sqlString, type TestDuckDb } from '../support/duckdb.js';
 
@@ -142,11 +143,11 @@ describe('encodeParquet', () => {
   });
 });
 
-describe('encodeParquet rejects chunks that break the column contract', () => {
+describe('column chunks keep the column contract', () => {
   const good = toColumnChunk(syntheticEvents(5, SEED));
   const variants: [string, (c: ColumnChunk) => void, RegExp][] = [
-    ['a missing column', (c) => delete c.columns.event_type, /lacks column "event_type"/],
-    ['an unknown column', (c) => (c.columns.colour = c.columns.event_type!.slice()), /column "colour", which CLEANSED_COLUMNS does not declare/],
+    ['a missing column', (c) => delete c.columns.event_type, /column "event_type" is missing/],
+    ['an unknown column', (c) => (c.columns.colour = c.columns.event_type!.slice()), /column "colour" is not declared in CLEANSED_COLUMNS/],
     ['a short column', (c) => c.columns.price!.pop(), /column "price" has 4 values for 5 rows/],
     ['a null in a required column', (c) => (c.columns._shard_id![2] = null), /column "_shard_id" row 2 is null: expected a value/],
     ['a string in a number column', (c) => (c.columns.quantity![1] = '3'), /column "quantity" row 1 is "3": expected a whole number/],
@@ -154,17 +155,70 @@ describe('encodeParquet rejects chunks that break the column contract', () => {
     ['an int32 out of range', (c) => (c.columns.event_hour![3] = 2 ** 31), /column "event_hour" row 3 .*expected a 32-bit whole number/],
   ];
   for (const [what, mutate, message] of variants) {
-    it(`throws CleansedChunkError for ${what}`, async () => {
+    it(`refuses to build a chunk with ${what}`, () => {
       const chunk = structuredClone(good);
       mutate(chunk);
-      const attempt = encodeParquet([encodeChunk(good), encodeChunk(chunk)], { compression: 'snappy' });
-      await expect(attempt).rejects.toThrow(CleansedChunkError);
-      await expect(encodeParquet([encodeChunk(chunk)], { compression: 'snappy' })).rejects.toThrow(message);
+      expect(() => encodeChunk(chunk)).toThrow(CleansedChunkError);
+      expect(() => encodeChunk(chunk)).toThrow(message);
     });
   }
 
-  it('throws for bytes that are not JSON, and for bad options', async () => {
-    await expect(encodeParquet([new TextEncoder().encode('{"rows":')], { compression: 'snappy' })).rejects.toThrow(/column chunk 0 is not UTF-8 JSON/);
+  it('leaves no trace of a refused row in the builder', () => {
+    const builder = new ColumnChunkBuilder();
+    const rows = CLEANSED_COLUMNS.map((c) => good.columns[c.name]!);
+    builder.push(rows.map((col) => col[0]!));
+    const bad = rows.map((col) => col[1]!);
+    bad[CLEANSED_COLUMNS.findIndex((c) => c.name === 'event_hour')] = 'seven';
+    expect(() => builder.push(bad)).toThrow(/column "event_hour" row 1 is "seven"/);
+    builder.push(rows.map((col) => col[2]!));
+    const back = chunkValues(decodeColumnChunk(builder.encode(), 0));
+    expect(back.rows).toBe(2);
+    for (const c of CLEANSED_COLUMNS) expect(back.columns[c.name]).toEqual([good.columns[c.name]![0], good.columns[c.name]![2]]);
+  });
+
+  it('reads back every value it was given, nulls, negative numbers and non-ASCII text included', () => {
+    const chunk = structuredClone(good);
+    chunk.columns.search_query![0] = 'ünïcödé ✓ 🚀 \u0000 "quoted"';
+    chunk.columns.search_query![1] = '';
+    chunk.columns.price![2] = -0.1;
+    chunk.columns.quantity![3] = -(2 ** 53 - 1);
+    chunk.columns._sub_sequence_number![4] = 2 ** 53 - 1;
+    chunk.columns.event_hour![0] = -(2 ** 31);
+    expect(chunkValues(decodeColumnChunk(encodeChunk(chunk), 0))).toEqual(chunk);
+  });
+});
+
+describe('encodeParquet rejects bytes that are not a sound column chunk', () => {
+  const good = encodeChunk(toColumnChunk(syntheticEvents(5, SEED)));
+  // The first column (event_time, not nullable) has its header right after the 16-byte chunk header.
+  const corrupt = (at: number, value: number): Uint8Array => {
+    const copy = new Uint8Array(good);
+    new DataView(copy.buffer).setUint32(at, value, true);
+    return copy;
+  };
+  const cases: [string, Uint8Array, RegExp][] = [
+    ['text instead of a chunk', new TextEncoder().encode('{"rows":5,"columns":{}}'), /column chunk 1 is not a column chunk/],
+    ['a truncated chunk', good.subarray(0, good.byteLength - 8), /column chunk 1 is truncated/],
+    ['a column of another type', corrupt(16, 9), /column chunk 1 column "event_time" has type code 9/],
+    ['nulls in a required column', corrupt(20, 1), /column chunk 1 column "event_time" has 1 nulls but is not nullable/],
+    ['a different column count', corrupt(8, 3), /column chunk 1 has 3 columns/],
+  ];
+  for (const [what, bytes, message] of cases) {
+    it(`throws CleansedChunkError for ${what}`, async () => {
+      const attempt = encodeParquet([good, bytes], { compression: 'snappy' });
+      await expect(attempt).rejects.toThrow(CleansedChunkError);
+      await expect(encodeParquet([good, bytes], { compression: 'snappy' })).rejects.toThrow(message);
+    });
+  }
+
+  it('throws for string offsets that run backwards', async () => {
+    const chunk = decodeColumnChunk(good, 0);
+    const text = chunk.columns.find((c) => c.offsets !== undefined && c.offsets[2]! > c.offsets[1]!)!;
+    const at = text.offsets!.byteOffset - good.byteOffset + 4;
+    await expect(encodeParquet([corrupt(at, text.offsets![2]! + 1)], { compression: 'snappy' })).rejects.toThrow(/decreasing offsets at row 1/);
+  });
+
+  it('throws for bad options', async () => {
     await expect(encodeParquet([], { compression: 'snappy', rowGroupRows: 0 })).rejects.toThrow(/rowGroupRows must be/);
     await expect(encodeParquet([], { compression: 'gzip' as 'snappy' })).rejects.toThrow(/compression must be snappy or zstd/);
   });
