@@ -25,14 +25,20 @@ export interface ServiceProcess {
   stop(): Promise<void>;
 }
 
-export async function startServiceProcess(clients: AwsClients, stream: string, extraEnv: Record<string, string>): Promise<ServiceProcess> {
+/**
+ * `niceness` > 0 runs the service at a lower CPU priority than the emulators
+ * (through `nice`): on this machine they share its cores, while in AWS
+ * Kinesis, DynamoDB and S3 run on machines of their own.
+ */
+export async function startServiceProcess(clients: AwsClients, stream: string, extraEnv: Record<string, string>, niceness = 0): Promise<ServiceProcess> {
   const { bucket, dlqUrl } = await lakeResources(clients);
   const appName = `${stream}-app`;
   const logFile = join(mkdtempSync(join(tmpdir(), 'kl-bench-svc-')), 'service.log');
   const out = createWriteStream(logFile);
   // KL_BENCH_CPU_PROF=<dir>: V8 CPU profiles of the service's threads, for finding where its time goes.
   const profile = process.env.KL_BENCH_CPU_PROF ? ['--cpu-prof', `--cpu-prof-dir=${process.env.KL_BENCH_CPU_PROF}`] : [];
-  const child = spawn(process.execPath, [...profile, CLI, 'run'], {
+  const argv = [...profile, CLI, 'run'];
+  const child = spawn(niceness > 0 ? 'nice' : process.execPath, niceness > 0 ? ['-n', String(niceness), process.execPath, ...argv] : argv, {
     env: {
       ...process.env,
       NODE_OPTIONS: '',
