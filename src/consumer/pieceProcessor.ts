@@ -23,7 +23,7 @@ export interface PieceOutput<D extends DeadLetter = DeadLetter> {
   /** Raw-zone JSONL lines of every user record, bad ones included, in order. */
   raw: Uint8Array;
   rawRecords: number;
-  /** Valid records per UTC event hour, as JSON-encoded column chunks. */
+  /** Valid records per UTC event hour, as binary column chunks (lake/columnChunk.ts). */
   cleansed: { hour: string; rows: number; chunk: Uint8Array }[];
   dlq: D[];
   /** Sub-sequence number of the last user record when the last record was a KPL aggregate. */

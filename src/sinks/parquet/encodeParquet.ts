@@ -1,5 +1,5 @@
 /**
- * The cleansed zone's Parquet encoder: ColumnChunks (UTF-8 JSON) in, one
+ * The cleansed zone's Parquet encoder: binary column chunks in, one
  * Parquet file out. Runs inside a worker thread; the result owns its whole
  * ArrayBuffer, so the caller can transfer it back without a copy.
  *
@@ -38,7 +38,7 @@ function writerProperties(options: EncodeParquetOptions, rowGroupRows: number) {
 }
 
 /**
- * Encodes ColumnChunks (each the UTF-8 JSON of a `ColumnChunk` whose columns
+ * Encodes column chunks (lake/columnChunk.ts; their columns
  * are CLEANSED_COLUMNS) into one Parquet file. Deterministic: the same
  * chunks and options give the same bytes.
  */
