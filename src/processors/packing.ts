@@ -163,20 +163,11 @@ const EMPTY = new Uint8Array(0);
 /**
  * A result goes back as the ProcessedPiece itself (structured clone) with
  * its byte arrays' memory moved, not copied: the raw lines and each chunk
- * own their ArrayBuffer (see ownedBytes), so listing those buffers for
+ * own their ArrayBuffer (RawLineWriter and ColumnChunkBuilder allocate them), so listing those buffers for
  * transfer detaches nothing else. Only the small fields are cloned.
  */
 export function resultTransferList(p: ProcessedPiece): ArrayBuffer[] {
   const list = new Set<ArrayBuffer>([p.raw.buffer as ArrayBuffer]);
   for (const c of p.cleansed) list.add(c.chunk.buffer as ArrayBuffer);
   return [...list];
-}
-
-/**
- * `bytes` on memory of its own: itself when it spans its whole ArrayBuffer,
- * else a copy. A small Buffer may be a slice of Node's shared pool, which
- * must never be transferred.
- */
-export function ownedBytes(bytes: Uint8Array): Uint8Array {
-  return bytes.byteOffset === 0 && bytes.buffer.byteLength === bytes.byteLength ? bytes : new Uint8Array(bytes);
 }
