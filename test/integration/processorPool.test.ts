@@ -69,6 +69,25 @@ describe('ProcessorPool', () => {
     });
   }
 
+  it('gives back whole a healthy piece that was queued on a thread that died, and blames only the record that killed it', async () => {
+    // One thread, two tasks queued on it: the poisoned piece kills the thread and takes the healthy one down too.
+    const pool = new ProcessorPool({ ...testOptions(), workers: 1, testHooks: { crashMarker: POISON, crashMode: 'exit' } });
+    try {
+      const poisoned = piece([kinesisRecord(validJson(0)), kinesisRecord(JSON.stringify({ ...JSON.parse(validJson(1)), note: POISON }))]);
+      const healthy = piece([kinesisRecord(validJson(2)), kinesisRecord(validJson(3)), kinesisRecord(validJson(4))]);
+      const [a, b] = await Promise.all([pool.process(poisoned), pool.process(healthy)]);
+      expect(pool.stats().crashedPieces).toBe(2);
+      expect(a.dlq.map((d) => [d.reason, d.sequenceNumber])).toEqual([['processor_crash', poisoned.records[1]!.sequenceNumber]]);
+      expect(a.counts.valid).toBe(1);
+      expect(b.dlq).toEqual([]);
+      expect(b.counts.valid).toBe(3);
+      expect(decodeChunks(b.cleansed).flatMap((c) => c.columns.product_id!)).toEqual(['SKU-2', 'SKU-3', 'SKU-4']);
+      expect(pool.stats().crashedRecords).toBe(1);
+    } finally {
+      await pool.close();
+    }
+  });
+
   it('fails at construction with a ConfigError when PII fields have no key', () => {
     expect(() => new ProcessorPool({ ...testOptions({ piiKey: undefined }), workers: 1 })).toThrow(ConfigError);
   });
