@@ -32,7 +32,6 @@ const QUERIES = ['wireless headphones', 'running shoes size 42', 'usb-c cable 2m
 
 /** A deterministic pseudo-random clickstream: the same bytes every run. */
 function makeEvents(n: number, baseMs: number): { data: Uint8Array; arrivalMs: number; pk: string }[] {
-  const enc = new TextEncoder();
   let seed = 42;
   const rnd = (): number => ((seed = (seed * 1103515245 + 12345) & 0x7fffffff) / 0x7fffffff);
   const out: { data: Uint8Array; arrivalMs: number; pk: string }[] = [];
@@ -55,7 +54,8 @@ function makeEvents(n: number, baseMs: number): { data: Uint8Array; arrivalMs: n
     if (bad < 0.004) text = text.slice(0, -3); // invalid_json
     else if (bad < 0.007) text = text.replace(/"user_id":"[^"]*",/, ''); // missing_field
     else if (bad < 0.01) text = text.replace('"event_type":"', '"event_type":"x_'); // unknown_event_type
-    out.push({ data: enc.encode(text), arrivalMs, pk: user });
+    // Small Buffers share pooled memory, as the payloads the consumer decodes from GetRecords do.
+    out.push({ data: Buffer.from(text), arrivalMs, pk: user });
   }
   return out;
 }

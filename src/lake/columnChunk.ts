@@ -39,6 +39,29 @@ function describe(value: unknown): string {
   return value === undefined ? 'undefined' : JSON.stringify(value);
 }
 
+// Per column, as small integers: the row check runs for every cell on the hot path.
+const KIND_STRING = 0;
+const KIND_INT = 1;
+const KIND_INT32 = 2;
+const KIND_DOUBLE = 3;
+const KINDS = CLEANSED_COLUMNS.map((c) => (c.type === 'string' ? KIND_STRING : c.type === 'int32' ? KIND_INT32 : c.type === 'double' ? KIND_DOUBLE : KIND_INT));
+const NULLABLE = CLEANSED_COLUMNS.map((c) => c.nullable);
+
+/** True when `value` may go in column `i` (the fast check; `misfit` says why not). */
+function fits(i: number, value: CellValue): boolean {
+  if (value === null) return NULLABLE[i]!;
+  switch (KINDS[i]) {
+    case KIND_STRING:
+      return typeof value === 'string';
+    case KIND_INT:
+      return typeof value === 'number' && Number.isSafeInteger(value);
+    case KIND_INT32:
+      return typeof value === 'number' && (value | 0) === value;
+    default:
+      return typeof value === 'number';
+  }
+}
+
 /** Why `value` cannot go in `column`, or undefined when it can. */
 function misfit(column: CleansedColumn, value: unknown): string | undefined {
   if (value === null) return column.nullable ? undefined : 'a value (the column is not nullable)';
@@ -78,7 +101,8 @@ class FixedColumn {
   readonly validity = new Validity();
   values = new Float64Array(256);
 
-  push(row: number, v: number | null): void {
+  push(row: number, value: CellValue): void {
+    const v = value as number | null;
     if (row >= this.values.length) {
       const next = new Float64Array(this.values.length * 2);
       next.set(this.values);
@@ -101,7 +125,8 @@ class StringColumn {
   offsets = new Int32Array(257);
   chars = 0;
 
-  push(row: number, v: string | null): void {
+  push(row: number, value: CellValue): void {
+    const v = value as string | null;
     if (v !== null) {
       this.texts.push(v);
       this.chars += v.length;
@@ -148,15 +173,13 @@ export class ColumnChunkBuilder {
   push(values: readonly CellValue[]): void {
     if (values.length !== CLEANSED_COLUMNS.length) throw new CleansedChunkError(`a row has ${values.length} values for ${CLEANSED_COLUMNS.length} columns`);
     for (let i = 0; i < values.length; i++) {
-      const expected = misfit(CLEANSED_COLUMNS[i]!, values[i]);
-      if (expected !== undefined) throw new CleansedChunkError(`column "${CLEANSED_COLUMNS[i]!.name}" row ${this.rows} is ${describe(values[i])}: expected ${expected}`);
+      if (fits(i, values[i]!)) continue;
+      const column = CLEANSED_COLUMNS[i]!;
+      throw new CleansedChunkError(`column "${column.name}" row ${this.rows} is ${describe(values[i])}: expected ${misfit(column, values[i])}`);
     }
     const row = this.rows;
-    for (let i = 0; i < values.length; i++) {
-      const column = this.#columns[i]!;
-      if (column instanceof StringColumn) column.push(row, values[i] as string | null);
-      else column.push(row, values[i] as number | null);
-    }
+    const columns = this.#columns;
+    for (let i = 0; i < values.length; i++) columns[i]!.push(row, values[i]!);
     this.rows++;
   }
 
