@@ -8,7 +8,7 @@
  *
  * The output has the SDK's GetRecordsCommandOutput shape: Data as bytes,
  * ApproximateArrivalTimestamp as a Date, ChildShards as the SDK gives them.
- * test/integration/kinesisProtocol.test.ts reads the same responses both
+ * test/unit/kinesisProtocol.test.ts reads the same responses both
  * ways and compares.
  */
 import { AwsJson1_1Protocol } from '@aws-sdk/core/protocols';

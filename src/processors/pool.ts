@@ -94,8 +94,8 @@ export class ProcessorPool {
 
   #isolatedPool(): Piscina<PoolTask, PoolResult> {
     // One task per thread: a healthy record retried alone must never be blamed for its neighbour's crash.
-    // No thread kept once idle: crashes are rare, and a thread that ran a Parquet encode holds its WASM memory.
-    this.#isolated ??= new Piscina({ ...this.#piscinaOptions, minThreads: 0, idleTimeout: 30_000, concurrentTasksPerWorker: 1 });
+    // One thread stays once started: with none, piscina leaves queued tasks waiting after a thread dies.
+    this.#isolated ??= new Piscina({ ...this.#piscinaOptions, minThreads: 1, idleTimeout: 30_000, concurrentTasksPerWorker: 1 });
     return this.#isolated;
   }
 

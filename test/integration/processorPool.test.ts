@@ -88,6 +88,21 @@ describe('ProcessorPool', () => {
     }
   });
 
+  it('encodes a Parquet file again, alone, when its thread died of the piece queued beside it', async () => {
+    const pool = new ProcessorPool({ ...testOptions(), workers: 1, testHooks: { crashMarker: POISON, crashMode: 'exit' } });
+    try {
+      const valid = await pool.process(piece([kinesisRecord(validJson(1)), kinesisRecord(validJson(2))]));
+      const poisoned = piece([kinesisRecord(JSON.stringify({ ...JSON.parse(validJson(3)), note: POISON }))]);
+      // The piece goes first and kills the thread the encode task is queued on.
+      const [crashed, parquet] = await Promise.all([pool.process(poisoned), pool.encodeParquet(valid.cleansed.map((c) => c.chunk), 'snappy')]);
+      expect(crashed.dlq.map((d) => d.reason)).toEqual(['processor_crash']);
+      expect(Buffer.from(parquet.subarray(0, 4)).toString()).toBe('PAR1');
+      expect(pool.stats().crashedPieces).toBe(1);
+    } finally {
+      await pool.close();
+    }
+  });
+
   it('fails at construction with a ConfigError when PII fields have no key', () => {
     expect(() => new ProcessorPool({ ...testOptions({ piiKey: undefined }), workers: 1 })).toThrow(ConfigError);
   });
