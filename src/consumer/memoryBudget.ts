@@ -105,17 +105,21 @@ export class MemoryBudget {
 
   /** True when `owner` should not poll now (see the diagram above). */
   mustWait(owner?: string): boolean {
-    if (this.paused) return true;
-    if (owner === undefined || this.used < this.limitBytes * this.softWatermark) return false;
-    return this.isAmongBiggest(owner);
+    return this.mustWaitAbove(owner, this.averageHeld());
   }
 
-  private isAmongBiggest(owner: string): boolean {
-    const mine = this.held.get(owner) ?? 0;
-    if (mine === 0 || this.held.size < 2) return false;
+  /** Bytes held per owner on average, or Infinity when fewer than two owners hold any (nobody is "bigger"). */
+  private averageHeld(): number {
+    if (this.held.size < 2) return Infinity;
     let total = 0;
     for (const b of this.held.values()) total += b;
-    return mine > total / this.held.size;
+    return total / this.held.size;
+  }
+
+  private mustWaitAbove(owner: string | undefined, average: number): boolean {
+    if (this.paused) return true;
+    if (owner === undefined || this.used < this.limitBytes * this.softWatermark) return false;
+    return (this.held.get(owner) ?? 0) > average;
   }
 
   /** Resolves when `owner` may poll (at once unless it must wait), or when the signal aborts. */
@@ -147,9 +151,12 @@ export class MemoryBudget {
 
   private wakeWaiters(): void {
     if (this.waiters.length === 0 || this.paused) return;
-    const ready = this.waiters.filter((w) => !this.mustWait(w.owner));
+    const average = this.averageHeld();
+    const ready: typeof this.waiters = [];
+    const waiting: typeof this.waiters = [];
+    for (const w of this.waiters) (this.mustWaitAbove(w.owner, average) ? waiting : ready).push(w);
     if (ready.length === 0) return;
-    this.waiters = this.waiters.filter((w) => !ready.includes(w));
+    this.waiters = waiting;
     for (const w of ready) w.wake();
   }
 }

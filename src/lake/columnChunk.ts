@@ -21,7 +21,6 @@ const MAGIC = 0x31434c4b; // "KLC1" read as a little-endian u32
 const HEADER_BYTES = 16;
 const COLUMN_HEADER_BYTES = 16;
 const TWO_POW_32 = 4294967296;
-const INT32_MIN = -2147483648;
 const INT32_MAX = 2147483647;
 
 const TYPE_CODES: Record<CleansedColumnType, number> = { timestamp_ms: 1, string: 2, int64: 3, int32: 4, double: 5 };
@@ -47,33 +46,17 @@ const KIND_DOUBLE = 3;
 const KINDS = CLEANSED_COLUMNS.map((c) => (c.type === 'string' ? KIND_STRING : c.type === 'int32' ? KIND_INT32 : c.type === 'double' ? KIND_DOUBLE : KIND_INT));
 const NULLABLE = CLEANSED_COLUMNS.map((c) => c.nullable);
 
-/** True when `value` may go in column `i` (the fast check; `misfit` says why not). */
-function fits(i: number, value: CellValue): boolean {
-  if (value === null) return NULLABLE[i]!;
+/** Why `value` cannot go in column `i`, or undefined when it can. */
+function misfit(i: number, value: unknown): string | undefined {
+  if (value === null) return NULLABLE[i] ? undefined : 'a value (the column is not nullable)';
   switch (KINDS[i]) {
     case KIND_STRING:
-      return typeof value === 'string';
-    case KIND_INT:
-      return typeof value === 'number' && Number.isSafeInteger(value);
-    case KIND_INT32:
-      return typeof value === 'number' && (value | 0) === value;
-    default:
-      return typeof value === 'number';
-  }
-}
-
-/** Why `value` cannot go in `column`, or undefined when it can. */
-function misfit(column: CleansedColumn, value: unknown): string | undefined {
-  if (value === null) return column.nullable ? undefined : 'a value (the column is not nullable)';
-  switch (column.type) {
-    case 'string':
       return typeof value === 'string' ? undefined : 'a string';
-    case 'timestamp_ms':
-    case 'int64':
+    case KIND_INT:
       return typeof value === 'number' && Number.isSafeInteger(value) ? undefined : 'a whole number within 2^53';
-    case 'int32':
-      return typeof value === 'number' && Number.isInteger(value) && value >= INT32_MIN && value <= INT32_MAX ? undefined : 'a 32-bit whole number';
-    case 'double':
+    case KIND_INT32:
+      return typeof value === 'number' && (value | 0) === value ? undefined : 'a 32-bit whole number';
+    default:
       return typeof value === 'number' ? undefined : 'a number';
   }
 }
@@ -173,9 +156,8 @@ export class ColumnChunkBuilder {
   push(values: readonly CellValue[]): void {
     if (values.length !== CLEANSED_COLUMNS.length) throw new CleansedChunkError(`a row has ${values.length} values for ${CLEANSED_COLUMNS.length} columns`);
     for (let i = 0; i < values.length; i++) {
-      if (fits(i, values[i]!)) continue;
-      const column = CLEANSED_COLUMNS[i]!;
-      throw new CleansedChunkError(`column "${column.name}" row ${this.rows} is ${describe(values[i])}: expected ${misfit(column, values[i])}`);
+      const expected = misfit(i, values[i]);
+      if (expected !== undefined) throw new CleansedChunkError(`column "${CLEANSED_COLUMNS[i]!.name}" row ${this.rows} is ${describe(values[i])}: expected ${expected}`);
     }
     const row = this.rows;
     const columns = this.#columns;

@@ -10,7 +10,6 @@ import type { JsonObject } from './parse.js';
 import type { PiiTokenizer } from './pii.js';
 import { parseIsoTimestamp } from './timestamp.js';
 
-export type { CellValue };
 
 export interface RecordMeta {
   shardId: string;
