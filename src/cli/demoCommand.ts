@@ -6,10 +6,6 @@
  */
 import { mkdirSync } from 'node:fs';
 import { join } from 'node:path';
-import { KinesisClient } from '@aws-sdk/client-kinesis';
-import { S3Client } from '@aws-sdk/client-s3';
-import { SQSClient } from '@aws-sdk/client-sqs';
-import { NodeHttpHandler } from '@smithy/node-http-handler';
 import { startLocalAws } from '../local/localAws.js';
 import { createBucket, createQueue, createStream, randomName } from '../local/provision.js';
 import { loadConfig } from '../config/loadConfig.js';
@@ -27,7 +23,7 @@ import { lakeRowCounts, runLakeQueries } from '../lake/queries.js';
 import { groundTruth, type ClickstreamEvent } from '../lake/groundTruth.js';
 import { drainDeadLetters } from '../sinks/dlqDrain.js';
 import { isDeepStrictEqual } from 'node:util';
-import { sqsEndpointConfig } from '../aws/clients.js';
+import { createAwsClients } from '../aws/clients.js';
 
 export interface DemoOptions {
   durationMs: number;
@@ -49,10 +45,9 @@ export async function demoCommand(options: DemoOptions, out: NodeJS.WritableStre
   try {
     Object.assign(process.env, stack.env);
     say(`  Kinesis ${stack.endpoints.kinesis} (kinesalite), DynamoDB ${stack.endpoints.dynamodb} (dynalite), S3 ${stack.endpoints.s3} (${stack.objectEmulator}), SQS ${stack.endpoints.sqs} (${stack.sqsEmulator})`);
-    const handler = new NodeHttpHandler();
-    const kinesis = new KinesisClient({ requestHandler: handler });
-    const s3 = new S3Client({ requestHandler: new NodeHttpHandler(), forcePathStyle: true });
-    const sqs = new SQSClient({ requestHandler: new NodeHttpHandler(), ...sqsEndpointConfig() });
+    // Built after the stack's endpoints are in the environment, as the service builds its own.
+    const clients = createAwsClients({ s3ForcePathStyle: true });
+    const { kinesis, s3, sqs } = clients;
     const stream = randomName('demo-clicks');
     const bucket = randomName('demo-lake').toLowerCase();
     await createStream(kinesis, stream, options.shards);
@@ -162,9 +157,7 @@ export async function demoCommand(options: DemoOptions, out: NodeJS.WritableStre
         ? 'OK: every record is in the raw zone exactly once, byte for byte; every valid one in the cleansed zone once; every malformed one in the DLQ.'
         : 'FAILED: the lake does not match what was produced.',
     );
-    kinesis.destroy();
-    s3.destroy();
-    sqs.destroy();
+    clients.destroy();
     return ok ? 0 : 1;
   } finally {
     process.env = savedEnv;

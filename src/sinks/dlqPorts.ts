@@ -4,8 +4,6 @@
  */
 import { PutObjectCommand, S3Client } from '@aws-sdk/client-s3';
 import { SendMessageBatchCommand, SQSClient } from '@aws-sdk/client-sqs';
-import { NodeHttpHandler } from '@smithy/node-http-handler';
-import { sqsEndpointConfig } from '../aws/clients.js';
 
 export interface SqsBatchEntry {
   /** Unique within one call. */
@@ -29,7 +27,7 @@ export interface ObjectPutPort {
   putObject(bucket: string, key: string, body: Uint8Array, contentType: string): Promise<void>;
 }
 
-export function createSqsBatchPort(client: SQSClient = new SQSClient({ requestHandler: new NodeHttpHandler(), ...sqsEndpointConfig() })): SqsBatchPort {
+export function createSqsBatchPort(client: SQSClient): SqsBatchPort {
   return {
     async sendMessageBatch(queueUrl, entries) {
       const out = await client.send(
@@ -53,9 +51,4 @@ export function createObjectPutPort(client: S3Client): ObjectPutPort {
       await client.send(new PutObjectCommand({ Bucket: bucket, Key: key, Body: body, ContentType: contentType }));
     },
   };
-}
-
-/** An S3 client for the DLQ's oversized payloads; path-style where a local emulator needs it. */
-export function createDlqS3Client(forcePathStyle: boolean): S3Client {
-  return new S3Client({ requestHandler: new NodeHttpHandler(), forcePathStyle });
 }
