@@ -46,6 +46,21 @@ async function bodyBytes(body: unknown): Promise<Buffer> {
   return chunks.length === 1 ? chunks[0]! : Buffer.concat(chunks);
 }
 
+/**
+ * Standard padded base64 to bytes. Buffer.from skips characters that are
+ * not base64 where the SDK's reader throws; a length check restores that
+ * (every skipped character shortens the result), so a damaged response
+ * fails the call instead of handing on altered bytes.
+ */
+function base64Bytes(text: string): Buffer {
+  const bytes = Buffer.from(text, 'base64');
+  const padding = text.endsWith('==') ? 2 : text.endsWith('=') ? 1 : 0;
+  if (text.length % 4 !== 0 || bytes.length !== (text.length / 4) * 3 - padding) {
+    throw new Error(`GetRecords returned a record whose Data is not base64 (${text.length} characters)`);
+  }
+  return bytes;
+}
+
 /** What the SDK's reader makes of a GetRecords body (the SDK leaves out members the body lacks). */
 export type GetRecordsBody = Partial<Omit<GetRecordsCommandOutput, '$metadata'>>;
 
@@ -59,7 +74,7 @@ export function readGetRecordsBody(bytes: Uint8Array): GetRecordsBody {
       const record: NonNullable<GetRecordsCommandOutput['Records']>[number] = {
         SequenceNumber: r.SequenceNumber,
         ApproximateArrivalTimestamp: r.ApproximateArrivalTimestamp == null ? undefined : new Date(Math.round(r.ApproximateArrivalTimestamp * 1000)),
-        Data: r.Data == null ? undefined : Buffer.from(r.Data, 'base64'),
+        Data: r.Data == null ? undefined : base64Bytes(r.Data),
         PartitionKey: r.PartitionKey,
       };
       if (r.EncryptionType != null) record.EncryptionType = r.EncryptionType as NonNullable<typeof record.EncryptionType>;

@@ -133,6 +133,16 @@ describe('KinesisJsonProtocol reads GetRecords as the SDK does', () => {
     expect((sdk as PromiseFulfilledResult<{ ShardIterator?: string }>).value.ShardIterator).toBe('AAAA');
   });
 
+  it('rejects a record whose Data is not base64, as the SDK does, instead of passing on altered bytes', async () => {
+    for (const data of ['eyJh*Ijox', 'eyJhIjox', 'eyJhIjoxfQ']) {
+      const body = JSON.stringify({ Records: [{ SequenceNumber: '1', ApproximateArrivalTimestamp: 1767225600, Data: data, PartitionKey: 'k' }], NextShardIterator: 'n' });
+      const [sdk, fast] = await both(200, body, getRecords);
+      expect(fast.status).toBe(sdk.status);
+    }
+    const [, bad] = await both(200, JSON.stringify({ Records: [{ SequenceNumber: '1', Data: 'eyJh*Ijox', PartitionKey: 'k' }] }), getRecords);
+    expect(bad.status).toBe('rejected');
+  });
+
   it('rejects a body that is not JSON instead of returning no records', async () => {
     const [, fast] = await both(200, '{"Records":[', getRecords);
     expect(fast.status).toBe('rejected');
