@@ -37,7 +37,9 @@ class PieceWriter {
 
   constructor(bytes: number) {
     // One scratch buffer, reused: the bound over-counts every string about threefold, and a fresh
-    // allocation per piece made the main thread's collector run for memory it never kept.
+    // allocation per piece made the main thread's collector run for memory it never kept. It stays at the
+    // largest piece's bound, outside the memory budget: a piece is at most one GetRecords response
+    // (10 MB of payload), so about 12 MB.
     if (scratch.byteLength < bytes) scratch = Buffer.allocUnsafeSlow(Math.max(bytes, scratch.byteLength * 2));
     this.buf = scratch;
     this.view = new DataView(this.buf.buffer, this.buf.byteOffset, this.buf.byteLength);
@@ -163,8 +165,9 @@ const EMPTY = new Uint8Array(0);
 /**
  * A result goes back as the ProcessedPiece itself (structured clone) with
  * its byte arrays' memory moved, not copied: the raw lines and each chunk
- * own their ArrayBuffer (RawLineWriter and ColumnChunkBuilder allocate them), so listing those buffers for
- * transfer detaches nothing else. Only the small fields are cloned.
+ * own their ArrayBuffer (RawLineWriter and ColumnChunkBuilder allocate
+ * them), so listing those buffers for transfer detaches nothing else. Only
+ * the small fields are cloned.
  */
 export function resultTransferList(p: ProcessedPiece): ArrayBuffer[] {
   const list = new Set<ArrayBuffer>([p.raw.buffer as ArrayBuffer]);
