@@ -78,6 +78,12 @@ class Validity {
     if (present) this.bits[row >> 3]! |= 1 << (row & 7);
     else this.nulls++;
   }
+
+  /** Forgets `rows` rows, keeping the memory. */
+  clear(rows: number): void {
+    this.bits.fill(0, 0, (rows + 7) >> 3);
+    this.nulls = 0;
+  }
 }
 
 class FixedColumn {
@@ -94,6 +100,10 @@ class FixedColumn {
     this.values[row] = v ?? 0;
     this.validity.set(row, v !== null);
   }
+
+  clear(rows: number): void {
+    this.validity.clear(rows);
+  }
 }
 
 /**
@@ -104,7 +114,7 @@ class FixedColumn {
  */
 class StringColumn {
   readonly validity = new Validity();
-  readonly texts: string[] = [];
+  texts: string[] = [];
   offsets = new Int32Array(257);
   chars = 0;
 
@@ -124,21 +134,40 @@ class StringColumn {
     this.validity.set(row, v !== null);
   }
 
-  /** UTF-8 bytes and byte offsets (rows + 1). */
-  utf8(rows: number): { bytes: Uint8Array; offsets: Int32Array } {
-    const joined = Buffer.from(this.texts.join(''), 'utf8');
-    const offsets = this.offsets.subarray(0, rows + 1);
-    if (joined.length === this.chars) return { bytes: joined, offsets };
-    if (joined.length > INT32_MAX) throw new CleansedChunkError('a column chunk holds over 2 GiB of text: use smaller pieces');
-    const bytes = Buffer.allocUnsafe(joined.length);
-    const byteOffsets = new Int32Array(rows + 1);
-    let at = 0;
-    let t = 0;
-    for (let r = 0; r < rows; r++) {
-      if (offsets[r + 1] !== offsets[r] || this.validity.present(r)) at += bytes.write(this.texts[t++]!, at, 'utf8');
-      byteOffsets[r + 1] = at;
+  clear(rows: number): void {
+    this.validity.clear(rows);
+    // A fresh array, not the old one emptied: a kept array would be old-generation and hold each piece's
+    // young strings, which the collector must then trace and promote.
+    this.texts = [];
+    this.chars = 0;
+  }
+
+  /** The text to write: UTF-8 byte length, and the joined string when offsets already count bytes (ASCII). */
+  text(): { joined: string | undefined; bytes: number } {
+    const joined = this.texts.join('');
+    const bytes = Buffer.byteLength(joined, 'utf8');
+    if (bytes > INT32_MAX) throw new CleansedChunkError('a column chunk holds over 2 GiB of text: use smaller pieces');
+    return { joined: bytes === this.chars ? joined : undefined, bytes };
+  }
+
+  /** Writes `rows` offsets, then the text, into `out` at `at` (offsets: align8((rows + 1) * 4) bytes). */
+  write(out: Buffer, at: number, rows: number, joined: string | undefined): void {
+    const textAt = at + align8((rows + 1) * 4);
+    if (joined !== undefined) {
+      out.set(new Uint8Array(this.offsets.buffer, 0, (rows + 1) * 4), at);
+      out.write(joined, textAt, 'utf8');
+      return;
     }
-    return { bytes, offsets: byteOffsets };
+    // Some text is not ASCII: byte offsets differ from UTF-16 ones, so each value is written and measured.
+    const view = new DataView(out.buffer, out.byteOffset, out.byteLength);
+    const offsets = this.offsets;
+    let bytes = 0;
+    let t = 0;
+    view.setInt32(at, 0, true);
+    for (let r = 0; r < rows; r++) {
+      if (offsets[r + 1] !== offsets[r] || this.validity.present(r)) bytes += out.write(this.texts[t++]!, textAt + bytes, 'utf8');
+      view.setInt32(at + (r + 1) * 4, bytes, true);
+    }
   }
 }
 
@@ -169,23 +198,24 @@ export class ColumnChunkBuilder {
   encode(): Uint8Array<ArrayBuffer> {
     const rows = this.rows;
     const validityBytes = align8((rows + 7) >> 3);
-    const text = this.#columns.map((column) => (column instanceof StringColumn ? column.utf8(rows) : undefined));
+    const text = this.#columns.map((column) => (column instanceof StringColumn ? column.text() : undefined));
     let total = HEADER_BYTES;
     CLEANSED_COLUMNS.forEach((c, i) => {
       const column = this.#columns[i]!;
       total += COLUMN_HEADER_BYTES + (column.validity.nulls > 0 ? validityBytes : 0);
-      total += text[i] !== undefined ? align8((rows + 1) * 4) + align8(text[i].bytes.length) : align8(rows * widthOf(c.type));
+      total += text[i] !== undefined ? align8((rows + 1) * 4) + align8(text[i].bytes) : align8(rows * widthOf(c.type));
     });
-    const out = new Uint8Array(total);
-    const view = new DataView(out.buffer);
+    // Zeroed, so the alignment padding is too; its own memory (not the shared pool), so it can be transferred.
+    const out = Buffer.alloc(total);
+    const view = new DataView(out.buffer, out.byteOffset, out.byteLength);
     view.setUint32(0, MAGIC, true);
     view.setUint32(4, rows, true);
     view.setUint32(8, CLEANSED_COLUMNS.length, true);
     let at = HEADER_BYTES;
     CLEANSED_COLUMNS.forEach((c, i) => {
       const column = this.#columns[i]!;
-      const utf8 = text[i];
-      const valueBytes = utf8 !== undefined ? utf8.bytes.length : rows * widthOf(c.type);
+      const t = text[i];
+      const valueBytes = t !== undefined ? t.bytes : rows * widthOf(c.type);
       view.setUint32(at, TYPE_CODES[c.type], true);
       view.setUint32(at + 4, column.validity.nulls, true);
       view.setUint32(at + 8, valueBytes, true);
@@ -194,11 +224,9 @@ export class ColumnChunkBuilder {
         out.set(column.validity.bits.subarray(0, (rows + 7) >> 3), at);
         at += validityBytes;
       }
-      if (utf8 !== undefined) {
-        out.set(new Uint8Array(utf8.offsets.buffer, utf8.offsets.byteOffset, (rows + 1) * 4), at);
-        at += align8((rows + 1) * 4);
-        out.set(utf8.bytes, at);
-        at += align8(utf8.bytes.length);
+      if (t !== undefined) {
+        (column as StringColumn).write(out, at, rows, t.joined);
+        at += align8((rows + 1) * 4) + align8(t.bytes);
         return;
       }
       const values = (column as FixedColumn).values;
@@ -214,7 +242,18 @@ export class ColumnChunkBuilder {
       }
       at += align8(valueBytes);
     });
-    return out;
+    return new Uint8Array(out.buffer, out.byteOffset, out.byteLength);
+  }
+
+  /**
+   * Empties the builder for the next chunk and keeps its arrays: a worker
+   * builds a chunk per piece, and fresh arrays for every column of every
+   * piece kept the collector's background threads busy on the cores the
+   * workers need.
+   */
+  reset(): void {
+    for (const column of this.#columns) column.clear(this.rows);
+    this.rows = 0;
   }
 }
 

@@ -65,6 +65,14 @@ interface Range {
 // A raw line's metadata is ~150 bytes beyond the payload; a short guess only costs one regrowth.
 const RAW_LINE_OVERHEAD = 192;
 
+/**
+ * Builders kept between pieces in this thread (processPiece is synchronous,
+ * so no two pieces share one). A piece usually fills one or two event hours;
+ * a few spares cover late data without holding memory for every hour ever seen.
+ */
+const spareBuilders: ColumnChunkBuilder[] = [];
+const MAX_SPARE_BUILDERS = 4;
+
 class PieceOutput {
   readonly raw: RawLineWriter;
   readonly hours = new Map<string, ColumnChunkBuilder>();
@@ -83,8 +91,19 @@ class PieceOutput {
     this.counts.byReason[envelope.reason] = (this.counts.byReason[envelope.reason] ?? 0) + 1;
   }
 
+  builderFor(hour: string): ColumnChunkBuilder {
+    let builder = this.hours.get(hour);
+    if (builder === undefined) this.hours.set(hour, (builder = spareBuilders.pop() ?? new ColumnChunkBuilder()));
+    return builder;
+  }
+
   finish(lastSubSequenceNumber: number | undefined): ProcessedPiece {
-    const cleansed = [...this.hours].map(([hour, b]) => ({ hour, rows: b.rows, chunk: b.encode() }));
+    const cleansed = [...this.hours].map(([hour, b]) => {
+      const chunk = { hour, rows: b.rows, chunk: b.encode() };
+      b.reset();
+      if (spareBuilders.length < MAX_SPARE_BUILDERS) spareBuilders.push(b);
+      return chunk;
+    });
     return { raw: this.raw.bytes(), rawRecords: this.raw.lines, cleansed, dlq: this.dlq, lastSubSequenceNumber, counts: this.counts };
   }
 }
@@ -172,9 +191,7 @@ function processUserRecord(record: StreamRecord, stream: string, ctx: ProcessorC
       out.reject(makeEnvelope({ ...record, stream }, row, ctx.serviceVersion));
       return;
     }
-    let builder = out.hours.get(row.hour);
-    if (builder === undefined) out.hours.set(row.hour, (builder = new ColumnChunkBuilder()));
-    builder.push(row.values);
+    out.builderFor(row.hour).push(row.values);
     out.counts.valid++;
   } catch (err) {
     // A bug in a step must cost one record, not the piece; the message names the error type only.

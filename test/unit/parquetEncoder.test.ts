@@ -176,6 +176,26 @@ describe('column chunks keep the column contract', () => {
     for (const c of CLEANSED_COLUMNS) expect(back.columns[c.name]).toEqual([good.columns[c.name]![0], good.columns[c.name]![2]]);
   });
 
+  it('builds the same chunk after reset as a fresh builder does, whatever the previous chunk held', () => {
+    // The previous chunk: more rows than the next (its arrays grew), nulls, and non-ASCII text.
+    const before = toColumnChunk(syntheticEvents(700, SEED + 3));
+    before.columns.search_query![5] = 'größe ✓';
+    const nullable = CLEANSED_COLUMNS.find((c) => c.nullable && c.type !== 'string')!;
+    before.columns[nullable.name]![9] = null;
+    const next = structuredClone(good);
+    const rowsOf = (c: ColumnChunk, r: number) => CLEANSED_COLUMNS.map((col) => c.columns[col.name]![r]!);
+    const reused = new ColumnChunkBuilder();
+    for (let r = 0; r < before.rows; r++) reused.push(rowsOf(before, r));
+    expect(chunkValues(decodeColumnChunk(reused.encode(), 0))).toEqual(before);
+    reused.reset();
+    for (let r = 0; r < next.rows; r++) reused.push(rowsOf(next, r));
+    const fresh = new ColumnChunkBuilder();
+    for (let r = 0; r < next.rows; r++) fresh.push(rowsOf(next, r));
+    const bytes = reused.encode();
+    expect(Buffer.from(bytes).equals(Buffer.from(fresh.encode()))).toBe(true);
+    expect(chunkValues(decodeColumnChunk(bytes, 0))).toEqual(next);
+  });
+
   it('reads back every value it was given, nulls, negative numbers and non-ASCII text included', () => {
     const chunk = structuredClone(good);
     chunk.columns.search_query![0] = 'ünïcödé ✓ 🚀 \u0000 "quoted"';
