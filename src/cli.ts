@@ -5,22 +5,11 @@
  */
 import { parseArgs } from 'node:util';
 import { resolve } from 'node:path';
-import { KinesisClient } from '@aws-sdk/client-kinesis';
-import { NodeHttpHandler } from '@smithy/node-http-handler';
 import { ConfigError, EXIT_CONFIG, MissingResourceError, errorMessage } from './errors.js';
 import { UsageError, parseDurationMs, parseNumberFlag } from './cli/duration.js';
-import { runCommand } from './cli/runCommand.js';
-import { demoCommand } from './cli/demoCommand.js';
-import { localAwsCommand } from './cli/localAwsCommand.js';
-import { leasesCommand } from './cli/leasesCommand.js';
-import { statusCommand } from './cli/statusCommand.js';
-import { replayCommand } from './cli/replayCommand.js';
-import { redriveCommand } from './cli/redriveCommand.js';
-import { produce } from './producer/producer.js';
-import { renderDdl } from './cli/ddl.js';
-import { defaultTableName } from './config/loadConfig.js';
-import { chaosCommand } from './chaos/chaosCommand.js';
-import { parseFaults } from './chaos/schedule.js';
+
+// Each command's modules load when that command runs: `run` (what ECS starts) then loads only the
+// service, not the emulators, the chaos harness or the batch tools, and `--help` answers at once.
 
 const USAGE = `usage: kinesis-lake <command> [options]
 
@@ -49,6 +38,7 @@ async function main(argv: string[]): Promise<number> {
   switch (command) {
     case 'run': {
       const { values } = parseArgs({ args: rest, options: { config: { type: 'string' } } });
+      const { runCommand } = await import('./cli/runCommand.js');
       return runCommand({ configFile: values.config });
     }
     case 'produce': {
@@ -67,6 +57,11 @@ async function main(argv: string[]): Promise<number> {
       });
       const stream = values.stream ?? process.env.KL_STREAM_NAME;
       if (!stream) throw new UsageError('produce needs --stream NAME (or KL_STREAM_NAME)');
+      const [{ KinesisClient }, { NodeHttpHandler }, { produce }] = await Promise.all([
+        import('@aws-sdk/client-kinesis'),
+        import('@smithy/node-http-handler'),
+        import('./producer/producer.js'),
+      ]);
       const client = new KinesisClient({ requestHandler: new NodeHttpHandler() });
       const abort = new AbortController();
       process.once('SIGTERM', () => abort.abort());
@@ -99,6 +94,7 @@ async function main(argv: string[]): Promise<number> {
           'npm-only': { type: 'boolean' },
         },
       });
+      const { demoCommand } = await import('./cli/demoCommand.js');
       return demoCommand({
         durationMs: parseDurationMs(values.duration ?? '60s', '--duration'),
         rate: parseNumberFlag(values.rate, '--rate', 200, 1),
@@ -111,15 +107,18 @@ async function main(argv: string[]): Promise<number> {
     }
     case 'local-aws': {
       const { values } = parseArgs({ args: rest, options: { 'npm-only': { type: 'boolean' }, 'log-dir': { type: 'string' } } });
+      const { localAwsCommand } = await import('./cli/localAwsCommand.js');
       return localAwsCommand({ logDir: resolve(values['log-dir'] ?? '.local-aws/logs'), npmOnly: values['npm-only'] ?? false });
     }
     case 'leases': {
       const { values } = parseArgs({ args: rest, options: { app: { type: 'string' }, watch: { type: 'string' } } });
       const appName = values.app ?? process.env.KL_APP_NAME ?? 'kinesis-lake';
+      const { leasesCommand } = await import('./cli/leasesCommand.js');
       return leasesCommand({ appName, watchMs: parseDurationMs(values.watch ?? '2s', '--watch') });
     }
     case 'status': {
       const { values } = parseArgs({ args: rest, options: { app: { type: 'string' }, metrics: { type: 'string', multiple: true } } });
+      const { statusCommand } = await import('./cli/statusCommand.js');
       return statusCommand({ appName: values.app ?? process.env.KL_APP_NAME ?? 'kinesis-lake', metricsUrls: values.metrics ?? [] });
     }
     case 'ddl': {
@@ -131,6 +130,7 @@ async function main(argv: string[]): Promise<number> {
       const bucket = values.bucket ?? process.env.KL_BUCKET;
       if (!stream) throw new UsageError('ddl needs --stream NAME (or KL_STREAM_NAME)');
       if (!bucket) throw new UsageError('ddl needs --bucket NAME (or KL_BUCKET)');
+      const [{ renderDdl }, { defaultTableName }] = await Promise.all([import('./cli/ddl.js'), import('./config/loadConfig.js')]);
       const table = values.table ?? process.env.KL_TABLE_NAME ?? defaultTableName(stream);
       process.stdout.write(renderDdl({ database: values.database ?? 'kinesis_lake', bucket, stream, table }) + '\n');
       return 0;
@@ -151,6 +151,7 @@ async function main(argv: string[]): Promise<number> {
         },
       });
       const seed = parseNumberFlag(values.seed, '--seed', 1);
+      const [{ chaosCommand }, { parseFaults }] = await Promise.all([import('./chaos/chaosCommand.js'), import('./chaos/schedule.js')]);
       let faults;
       try {
         faults = parseFaults(values.faults ?? 'all');
@@ -171,10 +172,12 @@ async function main(argv: string[]): Promise<number> {
     }
     case 'replay': {
       const { values } = parseArgs({ args: rest, options: { from: { type: 'string' }, to: { type: 'string' }, table: { type: 'string' }, restart: { type: 'boolean' }, config: { type: 'string' } } });
+      const { replayCommand } = await import('./cli/replayCommand.js');
       return replayCommand({ configFile: values.config, from: values.from, to: values.to, table: values.table, restart: values.restart ?? false });
     }
     case 'redrive': {
       const { values } = parseArgs({ args: rest, options: { reason: { type: 'string' }, max: { type: 'string' }, 'dry-run': { type: 'boolean' }, 'visibility-timeout': { type: 'string' }, config: { type: 'string' } } });
+      const { redriveCommand } = await import('./cli/redriveCommand.js');
       return redriveCommand({
         configFile: values.config,
         reason: values.reason,

@@ -1,0 +1,261 @@
+/**
+ * Processing-stage throughput: ProcessorPool (worker threads, one transferred
+ * buffer per piece) against processPiece inline on the main thread, in the
+ * same run on the same synthetic clickstream (~220-byte events, ~1% bad).
+ *
+ *   npm run bench -- processors [--records 200000] [--piece 500] [--workers 2] [--rounds 2]
+ *
+ * Each measurement runs in a fresh child process, inline and pool taking
+ * turns: in one process the second mode inherits the first one's heap (200k
+ * records plus garbage) and its garbage collector's pace, which decided the
+ * ratio more than the code did. Needs `npm run build` first: the pool's
+ * worker is dist/processors/worker.js.
+ */
+import { execFile } from 'node:child_process';
+import { loadavg } from 'node:os';
+import { performance } from 'node:perf_hooks';
+import { fileURLToPath, pathToFileURL } from 'node:url';
+import { promisify } from 'node:util';
+import type { StreamRecord } from '../src/consumer/records.js';
+import { createProcessorContext, type ProcessorOptions } from '../src/processors/context.js';
+import { processPiece, type PieceInput } from '../src/processors/piece.js';
+import { ProcessorPool } from '../src/processors/pool.js';
+import { DEFAULT_SCHEMA_DIR } from '../src/processors/schemas.js';
+
+function arg(args: string[], name: string, def: number): number {
+  const i = args.indexOf(`--${name}`);
+  return i >= 0 && args[i + 1] !== undefined ? Number(args[i + 1]) : def;
+}
+
+const CATEGORIES = ['Electronics', ' books ', 'HOME & garden', 'toys', 'Sports ', 'beauty'];
+const QUERIES = ['wireless headphones', 'running shoes size 42', 'usb-c cable 2m', 'standing desk', 'coffee grinder burr'];
+
+/**
+ * The seeded clickstream, kept compact: every payload back to back in one
+ * Buffer. Record objects are made piece by piece when a piece is handed
+ * over, as the consumer makes them from each GetRecords response: holding
+ * 200,000 record objects for the whole run gave the main thread an old
+ * generation (~65 MB) that the service never has, and every full collection
+ * of it cost the pool's main thread ~100 ms.
+ */
+interface ClickstreamSource {
+  count: number;
+  payloads: Buffer;
+  /** Payload i is payloads[offsets[i], offsets[i + 1]). */
+  offsets: Uint32Array;
+  arrivalMs: Float64Array;
+  /** Index of the partition key (user) in `users`. */
+  userIndex: Int32Array;
+  users: string[];
+}
+
+/** A deterministic pseudo-random clickstream: the same bytes every run. */
+function makeEvents(n: number, baseMs: number): ClickstreamSource {
+  let seed = 42;
+  const rnd = (): number => ((seed = (seed * 1103515245 + 12345) & 0x7fffffff) / 0x7fffffff);
+  const texts: string[] = new Array<string>(n);
+  const arrival = new Float64Array(n);
+  const userIndex = new Int32Array(n);
+  const users = Array.from({ length: 50_000 }, (_, u) => `user-${String(u).padStart(6, '0')}`);
+  for (let i = 0; i < n; i++) {
+    const arrivalMs = baseMs + i * 5;
+    const ts = new Date(arrivalMs - Math.floor(rnd() * 60_000)).toISOString().replace('Z', '+00:00');
+    const u = Math.floor(rnd() * 50_000);
+    const user = users[u]!;
+    const session = `sess-${Math.floor(rnd() * 1e9).toString(16)}-${Math.floor(rnd() * 1e9).toString(16)}`;
+    const product = `SKU-${String(Math.floor(rnd() * 100_000)).padStart(6, '0')}`;
+    const category = CATEGORIES[Math.floor(rnd() * CATEGORIES.length)]!;
+    const r = rnd();
+    const base = { timestamp: ts, user_id: user, session_id: session };
+    let ev: Record<string, unknown>;
+    if (r < 0.6) ev = { ...base, event_type: 'page_view', product_id: product, category, referrer: 'https://shop.example.com/c/' + category.trim().toLowerCase() };
+    else if (r < 0.8) ev = { ...base, event_type: 'add_to_cart', product_id: product, category, quantity: 1 + Math.floor(rnd() * 3), price: Math.round(rnd() * 20000) / 100 };
+    else if (r < 0.9) ev = { ...base, event_type: 'purchase', product_id: product, category, quantity: String(1 + Math.floor(rnd() * 3)), price: Math.round(rnd() * 20000) / 100, currency: 'EUR' };
+    else ev = { ...base, event_type: 'search', search_query: QUERIES[Math.floor(rnd() * QUERIES.length)]!, category, results: Math.floor(rnd() * 500) };
+    let text = JSON.stringify(ev);
+    const bad = rnd();
+    if (bad < 0.004) text = text.slice(0, -3); // invalid_json
+    else if (bad < 0.007) text = text.replace(/"user_id":"[^"]*",/, ''); // missing_field
+    else if (bad < 0.01) text = text.replace('"event_type":"', '"event_type":"x_'); // unknown_event_type
+    texts[i] = text;
+    arrival[i] = arrivalMs;
+    userIndex[i] = u;
+  }
+  const offsets = new Uint32Array(n + 1);
+  for (let i = 0; i < n; i++) offsets[i + 1] = offsets[i]! + Buffer.byteLength(texts[i]!);
+  const payloads = Buffer.allocUnsafeSlow(offsets[n]!);
+  for (let i = 0; i < n; i++) payloads.write(texts[i]!, offsets[i]!, 'utf8');
+  return { count: n, payloads, offsets, arrivalMs: arrival, userIndex, users };
+}
+
+const SEQUENCE_PREFIX = '4965000000000000000000000000000000000000';
+
+/** Piece `p`'s record objects, made now: what the consumer holds of one GetRecords response. */
+function makePiece(src: ClickstreamSource, p: number, pieceSize: number): PieceInput {
+  const first = p * pieceSize;
+  const end = Math.min(first + pieceSize, src.count);
+  const records: StreamRecord[] = new Array<StreamRecord>(end - first);
+  for (let i = first; i < end; i++) {
+    records[i - first] = {
+      shardId: 'shardId-000000000000',
+      sequenceNumber: SEQUENCE_PREFIX + String(i).padStart(16, '0'),
+      subSequenceNumber: undefined,
+      partitionKey: src.users[src.userIndex[i]!]!,
+      explicitHashKey: undefined,
+      arrivalMs: src.arrivalMs[i]!,
+      // A view, as payloads decoded from a GetRecords response share pooled memory.
+      data: src.payloads.subarray(src.offsets[i]!, src.offsets[i + 1]!),
+    };
+  }
+  return { streamName: 'bench', shardId: 'shardId-000000000000', hashKeyRange: undefined, records };
+}
+
+export const description =
+  'processPiece inline on the main thread against the ProcessorPool (2 worker threads, one transferred buffer each way per 500-record piece) on the same seeded clickstream; each measurement in a fresh process, the two modes taking turns. Target: the pool at least 1.5x inline on 2 cores.';
+
+const OPTIONS: ProcessorOptions = {
+  schemaDir: DEFAULT_SCHEMA_DIR,
+  maxRecordBytes: 1_000_000,
+  maxJsonDepth: 64,
+  maxFutureMs: 3_600_000,
+  piiFields: ['user_id', 'session_id'],
+  piiKey: 'bench-key-0123456789abcdef',
+};
+
+// Enough queued pieces that a worker never waits for the main thread to pack its next one.
+const IN_FLIGHT_PER_WORKER = 3;
+
+interface ModeFigures {
+  records_per_s: number;
+  cpu_us_per_record: number;
+  valid: number;
+  invalid: number;
+  main_thread_busy_share: number;
+  avg_record_bytes: number;
+}
+
+/** One mode in this process: warm up, then time every piece once. */
+async function measureMode(mode: 'inline' | 'pool', total: number, pieceSize: number, workers: number): Promise<ModeFigures> {
+  const src = makeEvents(total, Date.parse('2026-01-31T12:00:00Z'));
+  const pieceCount = Math.ceil(total / pieceSize);
+  const avgBytes = src.payloads.length / total;
+  const warmUp = Array.from({ length: Math.min(20, pieceCount) }, (_, p) => makePiece(src, p, pieceSize));
+  let valid = 0;
+  let invalid = 0;
+  if (mode === 'inline') {
+    const ctx = createProcessorContext(OPTIONS);
+    for (const p of warmUp) processPiece(p, ctx); // JIT warm-up
+    const elu0 = performance.eventLoopUtilization();
+    const cpu0 = process.cpuUsage();
+    const t0 = performance.now(); console.error("W0", Number(process.hrtime.bigint()/1000n));
+    for (let p = 0; p < pieceCount; p++) {
+      const r = processPiece(makePiece(src, p, pieceSize), ctx);
+      valid += r.counts.valid;
+      invalid += r.counts.invalid;
+    }
+    const seconds = (performance.now() - t0) / 1000; console.error("W1", Number(process.hrtime.bigint()/1000n));
+    const cpu = process.cpuUsage(cpu0);
+    return figures(total, seconds, cpu, performance.eventLoopUtilization(elu0).utilization, valid, invalid, avgBytes);
+  }
+  const pool = new ProcessorPool({ ...OPTIONS, workers });
+  try {
+    await Promise.all(warmUp.map((p) => pool.process(p)));
+    const elu0 = performance.eventLoopUtilization();
+    const cpu0 = process.cpuUsage();
+    const t0 = performance.now(); console.error("W0", Number(process.hrtime.bigint()/1000n));
+    // Pieces are handed over as the consumer hands them: a few per worker in flight, the next packed when one
+    // finishes. Packing every piece up front would keep the main thread from dispatching for the whole loop.
+    let next = 0;
+    const feed = async (): Promise<void> => {
+      while (next < pieceCount) {
+        const r = await pool.process(makePiece(src, next++, pieceSize));
+        valid += r.counts.valid;
+        invalid += r.counts.invalid;
+      }
+    };
+    await Promise.all(Array.from({ length: workers * IN_FLIGHT_PER_WORKER }, feed));
+    const seconds = (performance.now() - t0) / 1000; console.error("W1", Number(process.hrtime.bigint()/1000n));
+    const cpu = process.cpuUsage(cpu0);
+    return figures(total, seconds, cpu, performance.eventLoopUtilization(elu0).utilization, valid, invalid, avgBytes);
+  } finally {
+    await pool.close();
+  }
+}
+
+function figures(total: number, seconds: number, cpu: NodeJS.CpuUsage, busy: number, valid: number, invalid: number, avgBytes: number): ModeFigures {
+  return {
+    records_per_s: Math.round(total / seconds),
+    // All threads of the process: the contention-independent cost of a record.
+    cpu_us_per_record: Number(((cpu.user + cpu.system) / total).toFixed(2)),
+    valid,
+    invalid,
+    main_thread_busy_share: Number(busy.toFixed(3)),
+    avg_record_bytes: Math.round(avgBytes),
+  };
+}
+
+const execFileAsync = promisify(execFile);
+const SELF = fileURLToPath(import.meta.url);
+
+async function measureInChild(mode: 'inline' | 'pool', args: string[]): Promise<ModeFigures> {
+  // Same interpreter flags (the tsx loader) as this process.
+  const { stdout } = await execFileAsync(process.execPath, [...process.execArgv, SELF, '--mode', mode, ...args], { maxBuffer: 1 << 20 });
+  const last = stdout.trim().split('\n').pop() ?? '';
+  return JSON.parse(last) as ModeFigures;
+}
+
+function mean(values: number[]): number {
+  return values.reduce((a, b) => a + b, 0) / values.length;
+}
+
+export default async function run(args: string[]): Promise<Record<string, number | string>> {
+  const total = arg(args, 'records', 200_000);
+  const pieceSize = arg(args, 'piece', 500);
+  const workers = arg(args, 'workers', 2);
+  const rounds = arg(args, 'rounds', 2);
+  const childArgs = ['--records', String(total), '--piece', String(pieceSize), '--workers', String(workers)];
+  const inline: ModeFigures[] = [];
+  const pooled: ModeFigures[] = [];
+  for (let r = 0; r < rounds; r++) {
+    inline.push(await measureInChild('inline', childArgs));
+    pooled.push(await measureInChild('pool', childArgs));
+  }
+  const inlineRps = mean(inline.map((m) => m.records_per_s));
+  const poolRps = mean(pooled.map((m) => m.records_per_s));
+  return {
+    scenario: 'processors',
+    inline_records_per_s: Math.round(inlineRps),
+    pool_records_per_s: Math.round(poolRps),
+    ratio: Number((poolRps / inlineRps).toFixed(2)),
+    target_ratio: 1.5,
+    meets_target: poolRps / inlineRps >= 1.5 ? 'yes' : 'no',
+    rounds_inline_records_per_s: inline.map((m) => m.records_per_s).join(' '),
+    rounds_pool_records_per_s: pooled.map((m) => m.records_per_s).join(' '),
+    workers,
+    records: total,
+    piece_records: pieceSize,
+    avg_record_bytes: inline[0]!.avg_record_bytes,
+    invalid_share: Number((inline[0]!.invalid / total).toFixed(4)),
+    inline_cpu_us_per_record: Number(mean(inline.map((m) => m.cpu_us_per_record)).toFixed(2)),
+    pool_cpu_us_per_record: Number(mean(pooled.map((m) => m.cpu_us_per_record)).toFixed(2)),
+    pool_main_thread_busy_share: Number(mean(pooled.map((m) => m.main_thread_busy_share)).toFixed(3)),
+    host_load_avg_1m: Number(loadavg()[0]!.toFixed(2)),
+    pool_output_matches_inline: pooled.every((p) => p.valid === inline[0]!.valid && p.invalid === inline[0]!.invalid) ? 'yes' : 'no',
+  };
+}
+
+if (import.meta.url === pathToFileURL(process.argv[1] ?? '').href) {
+  const args = process.argv.slice(2);
+  const mode = args[args.indexOf('--mode') + 1];
+  const job =
+    mode === 'inline' || mode === 'pool'
+      ? measureMode(mode, arg(args, 'records', 200_000), arg(args, 'piece', 500), arg(args, 'workers', 2))
+      : run(args);
+  job.then(
+    (r) => console.log(JSON.stringify(r)),
+    (err: unknown) => {
+      console.error(err);
+      process.exit(1);
+    },
+  );
+}
