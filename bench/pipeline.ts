@@ -11,33 +11,17 @@
 import { performance } from 'node:perf_hooks';
 import { availableParallelism } from 'node:os';
 import { numberArg } from './lib/args.js';
-import { clickstreamShards } from './lib/events.js';
+import { clickstreamPayloads, clickstreamShards, totalBytes } from './lib/events.js';
 import { CountingStore } from './lib/memorySink.js';
 import { processingPath } from './lib/processingPath.js';
 import { ShardDriver } from './lib/shardDriver.js';
 import type { Figures } from './lib/report.js';
-import type { StreamRecord } from '../src/consumer/records.js';
 import { measureLimit } from './limit.js';
 
 export const description =
   'GetRecords-shaped batches from memory through segment cutting, the ProcessorPool, gzip of raw files and Parquet of cleansed segments (in the pool) into an in-memory store; `limit` (JSON.parse + gzip only, every core) is measured first in the same run. Target: at least 100,000 records/s on 2 cores.';
 
 const GET_RECORDS_LIMIT = 10_000;
-
-/**
- * One "GetRecords response": the records are let go by the source array as
- * they are handed over, as the consumer lets go of a response once its
- * pieces are dispatched. Otherwise the main thread's heap would hold every
- * record of the run to the end, and each full collection would trace them all.
- */
-function takeBatch(source: (StreamRecord | undefined)[], at: number, limit: number): StreamRecord[] {
-  const batch: StreamRecord[] = [];
-  for (let i = at; i < Math.min(at + limit, source.length); i++) {
-    batch.push(source[i]!);
-    source[i] = undefined;
-  }
-  return batch;
-}
 
 export default async function run(args: string[]): Promise<Figures> {
   const total = numberArg(args, 'records', 300_000);
@@ -46,14 +30,11 @@ export default async function run(args: string[]): Promise<Figures> {
   const rawMs = numberArg(args, 'raw-ms', 10_000);
   const segmentMs = numberArg(args, 'segment-ms', 30_000);
   const warmRounds = numberArg(args, 'warm-rounds', 4);
-  const perShard = clickstreamShards(total, shards);
-  const payloadBytes = perShard.flat().reduce((n, r) => n + r.data.length, 0);
-
-  const limit = await measureLimit(
-    perShard.flat().map((r) => r.data as Buffer),
-    availableParallelism(),
-    GET_RECORDS_LIMIT,
-  );
+  const payloads = clickstreamPayloads(total);
+  const payloadBytes = totalBytes(payloads);
+  const limit = await measureLimit(payloads, availableParallelism(), GET_RECORDS_LIMIT);
+  const perShard = clickstreamShards(payloads, shards);
+  payloads.length = 0;
 
   const store = new CountingStore();
   const { pool, writer, deadLetters, budget, fileRules, segmentRules } = processingPath(store, { workers, rawWindowMs: rawMs, segmentWindowMs: segmentMs });
@@ -64,21 +45,21 @@ export default async function run(args: string[]): Promise<Figures> {
     // measured window (~180 functions, ~2 CPU-seconds on V8's background threads, in one --trace-opt run).
     const warmDrivers = perShard.map((_, i) => new ShardDriver(`shardId-warm-${i}`, { processor: pool, writer, budget, streamName: 'bench' }, segmentRules, fileRules));
     for (let round = 0; round < warmRounds; round++) {
-      warmDrivers.forEach((d, i) => d.accept(perShard[i]!.slice(round * GET_RECORDS_LIMIT, (round + 1) * GET_RECORDS_LIMIT)));
+      warmDrivers.forEach((d, i) => d.accept(perShard[i]!.batch(round * GET_RECORDS_LIMIT, GET_RECORDS_LIMIT)));
       await Promise.all(warmDrivers.map((d) => d.finish()));
     }
     store.objects = 0;
     store.bytes = 0;
     store.byZone.clear();
 
-    const drivers = perShard.map((_, i) => new ShardDriver(perShard[i]![0]!.shardId, { processor: pool, writer, budget, streamName: 'bench' }, segmentRules, fileRules));
+    const drivers = perShard.map((source) => new ShardDriver(source.shardId, { processor: pool, writer, budget, streamName: 'bench' }, segmentRules, fileRules));
     const elu0 = performance.eventLoopUtilization();
     const cpu0 = process.cpuUsage();
     const started = performance.now();
     let pausedPolls = 0;
     for (let at = 0; at < Math.max(...perShard.map((s) => s.length)); at += GET_RECORDS_LIMIT) {
       for (let s = 0; s < shards; s++) {
-        const batch = takeBatch(perShard[s]!, at, GET_RECORDS_LIMIT);
+        const batch = perShard[s]!.batch(at, GET_RECORDS_LIMIT);
         if (batch.length === 0) continue;
         if (budget.isPaused) pausedPolls++;
         await budget.waitForRoom();

@@ -23,24 +23,80 @@ export function shardId(i: number): string {
   return `shardId-${String(i).padStart(12, '0')}`;
 }
 
-/** `count` records spread round-robin over `shards` shards; one array per shard, in shard order. */
-export function clickstreamShards(count: number, shards: number, seed = 42): StreamRecord[][] {
-  const payloads = clickstreamPayloads(count, seed);
-  const out: StreamRecord[][] = Array.from({ length: shards }, () => []);
-  payloads.forEach((data, i) => {
-    const s = i % shards;
-    const n = out[s]!.length;
-    out[s]!.push({
-      shardId: shardId(s),
-      sequenceNumber: (49650000000000000000000000000000000000000000000000000n + BigInt(i)).toString(),
-      subSequenceNumber: undefined,
-      partitionKey: `k-${i % 1000}`,
-      explicitHashKey: undefined,
-      arrivalMs: BENCH_START_MS + n,
-      data,
+const SEQUENCE_BASE = 49650000000000000000000000000000000000000000000000000n;
+
+/**
+ * One shard's records, kept compact (payloads back to back in one Buffer,
+ * sequence numbers as bytes) and made into record objects a GetRecords
+ * batch at a time, as the consumer makes them from each response. Holding
+ * every record of a run as objects gave the main thread a heap the service
+ * never has (~120 MB for 300,000 records), and each full collection traced it.
+ */
+export class ShardRecords {
+  readonly length: number;
+
+  constructor(
+    readonly shardId: string,
+    private readonly payloads: Buffer,
+    /** Record i's payload is payloads[offsets[i], offsets[i + 1]). */
+    private readonly offsets: Uint32Array,
+    private readonly sequences: Buffer,
+    /** Every sequence number has this many digits (all of a run have the same). */
+    private readonly sequenceChars: number,
+    private readonly arrivalMs: Float64Array,
+    /** Index into PARTITION_KEYS. */
+    private readonly partitionKeys: Uint16Array,
+  ) {
+    this.length = arrivalMs.length;
+  }
+
+  /** Records [at, at + limit) as fresh objects; payloads are views, sequence numbers flat strings (as JSON.parse makes them). */
+  batch(at: number, limit: number): StreamRecord[] {
+    const end = Math.min(at + limit, this.length);
+    const out: StreamRecord[] = new Array<StreamRecord>(Math.max(0, end - at));
+    for (let i = at; i < end; i++) {
+      out[i - at] = {
+        shardId: this.shardId,
+        sequenceNumber: this.sequences.toString('latin1', i * this.sequenceChars, (i + 1) * this.sequenceChars),
+        subSequenceNumber: undefined,
+        partitionKey: PARTITION_KEYS[this.partitionKeys[i]!]!,
+        explicitHashKey: undefined,
+        arrivalMs: this.arrivalMs[i]!,
+        data: this.payloads.subarray(this.offsets[i]!, this.offsets[i + 1]!),
+      };
+    }
+    return out;
+  }
+}
+
+const PARTITION_KEYS = Array.from({ length: 1000 }, (_, k) => `k-${k}`);
+
+/**
+ * `payloads` spread round-robin over `shards` shards, each shard at 1,000
+ * records/s of arrival time; record i has partition key k-(i mod 1000) and
+ * sequence number SEQUENCE_BASE + i.
+ */
+export function clickstreamShards(payloads: readonly Uint8Array[], shards: number): ShardRecords[] {
+  const sequenceChars = (SEQUENCE_BASE + BigInt(payloads.length)).toString().length;
+  return Array.from({ length: shards }, (_, s) => {
+    const indexes: number[] = [];
+    for (let i = s; i < payloads.length; i += shards) indexes.push(i);
+    const offsets = new Uint32Array(indexes.length + 1);
+    indexes.forEach((i, n) => (offsets[n + 1] = offsets[n]! + payloads[i]!.length));
+    const bytes = Buffer.allocUnsafeSlow(offsets[indexes.length]!);
+    const sequences = Buffer.allocUnsafeSlow(indexes.length * sequenceChars);
+    const arrivals = new Float64Array(indexes.length);
+    const keys = new Uint16Array(indexes.length);
+    indexes.forEach((i, n) => {
+      bytes.set(payloads[i]!, offsets[n]!);
+      const sequence = (SEQUENCE_BASE + BigInt(i)).toString();
+      if (sequence.length !== sequenceChars) throw new Error('sequence numbers of a run must have one length');
+      sequences.write(sequence, n * sequenceChars, 'latin1');
+      arrivals[n] = BENCH_START_MS + n;
+      keys[n] = i % 1000;
     });
+    return new ShardRecords(shardId(s), bytes, offsets, sequences, sequenceChars, arrivals, keys);
   });
-  return out;
 }
 
 export function totalBytes(payloads: readonly { length: number }[]): number {
