@@ -90,7 +90,7 @@ export async function startService(config: Config, options: StartServiceOptions 
   let pool: ProcessorPool | undefined;
   try {
     const piiKey = await resolvePiiKey(config);
-    pool = new ProcessorPool({ ...processorOptionsFromConfig(config, piiKey), workers: config.workers });
+    pool = new ProcessorPool({ ...processorOptionsFromConfig(config, piiKey), workers: config.workers, niceness: config.workerNiceness });
   } catch (err) {
     clients.destroy();
     throw err;

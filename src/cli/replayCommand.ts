@@ -48,7 +48,7 @@ export async function replayCommand(options: ReplayCommandOptions): Promise<numb
   try {
     await store.checkBucket();
     const piiKey = await resolvePiiKey(config);
-    pool = new ProcessorPool({ ...processorOptionsFromConfig(config, piiKey), workers: config.workers });
+    pool = new ProcessorPool({ ...processorOptionsFromConfig(config, piiKey), workers: config.workers, niceness: config.workerNiceness });
     const processorPool = pool;
     const compression = config.parquetCompression === 'ZSTD' ? 'zstd' : 'snappy';
     // Always Parquet on S3: replay rebuilds the cleansed zone itself, whatever KL_SINK the service uses.

@@ -45,6 +45,8 @@ export interface Config {
   logLevel: string;
   /** Processor worker threads. */
   workers: number;
+  /** Steps of lower CPU priority for the worker threads than the main thread. */
+  workerNiceness: number;
   /** Folder of `<event_type>.schema.json` files. */
   schemaDir: string;
   maxRecordBytes: number;
@@ -184,6 +186,7 @@ export const OPTIONS: readonly OptionSpec[] = [
   opt('KL_PARQUET_COMPRESSION', 'parquetCompression', 'Parquet compression of the cleansed zone.', oneOf(['SNAPPY', 'ZSTD'] as const), { text: 'SNAPPY', value: () => 'SNAPPY' }),
   opt('KL_WORKER_ID', 'workerId', 'Identity of this worker in the lease table.', nonEmpty('a non-empty worker id'), { text: 'ECS task ARN, else host name + pid', value: () => undefined }),
   opt('KL_WORKERS', 'workers', 'Worker threads that parse, validate and normalize records.', integer(1, 256, 'threads'), { text: 'the number of CPU cores', value: () => availableParallelism() }),
+  opt('KL_WORKER_NICENESS', 'workerNiceness', 'How much nicer (lower CPU priority) the worker threads run than the main thread, so polling, lease renewals, checkpoints and uploads are never starved by processing; 0 runs them alike. Linux only (elsewhere it has no effect).', integer(0, 19, 'niceness steps'), { text: '10', value: () => 10 }),
   opt('KL_SCHEMA_DIR', 'schemaDir', 'Folder of JSON Schemas, one <event_type>.schema.json per event type; records dispatch on event_type.', nonEmpty('a folder path'), { text: 'schemas/clickstream in the package', value: () => DEFAULT_SCHEMA_DIR }),
   opt('KL_MAX_RECORD_BYTES', 'maxRecordBytes', 'A user record larger than this goes to the DLQ as too_large.', integer(1024, 10 * MiB, 'bytes'), { text: '1000000', value: () => 1_000_000 }),
   opt('KL_MAX_JSON_DEPTH', 'maxJsonDepth', 'A payload nested deeper than this goes to the DLQ as too_deep.', integer(2, 1000, 'levels'), { text: '64', value: () => 64 }),

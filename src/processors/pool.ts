@@ -28,6 +28,8 @@ import type { ParquetCompression } from '../sinks/parquet/encodeParquet.js';
 export interface ProcessorPoolOptions extends ProcessorOptions {
   /** Worker threads (KL_WORKERS); default: the number of cores. */
   workers?: number;
+  /** Steps of lower CPU priority for the worker threads than the main thread (KL_WORKER_NICENESS); default 0. */
+  niceness?: number;
   /** Test-only fault injection in the workers. */
   testHooks?: WorkerTestHooks;
 }
@@ -83,11 +85,11 @@ export class ProcessorPool {
 
   /** Throws ConfigError at once when a schema does not compile or PII fields have no key. */
   constructor(opts: ProcessorPoolOptions) {
-    const { workers, testHooks, ...options } = opts;
+    const { workers, niceness, testHooks, ...options } = opts;
     // Validate here, on the main thread, so a bad schema folder fails start-up instead of every task.
     this.#serviceVersion = createProcessorContext(options).serviceVersion;
     this.workers = workers ?? availableParallelism();
-    const workerData: ProcessorWorkerData = { options: { ...options, serviceVersion: this.#serviceVersion }, ...(testHooks ? { testHooks } : {}) };
+    const workerData: ProcessorWorkerData = { options: { ...options, serviceVersion: this.#serviceVersion }, niceness: niceness ?? 0, ...(testHooks ? { testHooks } : {}) };
     this.#piscinaOptions = { filename: workerFilename(), maxThreads: this.workers, workerData };
     this.#piscina = new Piscina({ ...this.#piscinaOptions, minThreads: this.workers, idleTimeout: Infinity, concurrentTasksPerWorker: TASKS_PER_THREAD });
   }

@@ -7,10 +7,12 @@ import { Piscina, move, transferableSymbol, valueSymbol } from 'piscina';
 import { createProcessorContext, type ProcessorContext } from './context.js';
 import { resultTransferList, unpackPiece } from './packing.js';
 import { processPiece } from './piece.js';
-import { crashHookFor, type ProcessorWorkerData } from './workerData.js';
+import { crashHookFor, lowerThreadPriority, type ProcessorWorkerData } from './workerData.js';
 import { encodeParquet, type ParquetCompression } from '../sinks/parquet/encodeParquet.js';
 
 let ctx: ProcessorContext | undefined;
+
+lowerThreadPriority((Piscina.workerData as ProcessorWorkerData).niceness);
 
 function context(): ProcessorContext {
   if (ctx === undefined) {
