@@ -1,5 +1,6 @@
 import { describe, expect, it } from 'vitest';
 import { FileCutter, type CutRules } from '../../src/consumer/fileCutter.js';
+import { MAX_PIECE_RECORDS, SegmentCutter } from '../../src/consumer/segmentCutter.js';
 import type { StreamRecord } from '../../src/consumer/records.js';
 import { seededRandom } from '../../src/producer/random.js';
 
@@ -98,5 +99,53 @@ describe('FileCutter', () => {
     const rest = files(all.slice(6), rules, () => 50);
     expect(withForced.slice(1)).toEqual(rest);
     expect(normal[0]![1]).not.toBe(forcedAt);
+  });
+});
+
+/** Raw files and segments, as [first, last] sequence pairs, from a SegmentCutter fed in batches of the given sizes. */
+function filesAndSegments(all: StreamRecord[], maxPieceRecords: number, batchSizes: () => number): { files: [string, string][]; segments: [string, string][]; largestPiece: number } {
+  const cutter = new SegmentCutter({ intervalMs: 30_000, maxRecords: 2000, maxBytes: 1_000_000 }, { intervalMs: 10_000, maxRecords: 400, maxBytes: 80_000 }, maxPieceRecords);
+  const files: [string, string][] = [];
+  const segments: [string, string][] = [];
+  let file: [string, string] | undefined;
+  let segment: [string, string] | undefined;
+  let largestPiece = 0;
+  const feed = (pieces: ReturnType<SegmentCutter['split']>): void => {
+    for (const p of pieces) {
+      largestPiece = Math.max(largestPiece, p.records.length);
+      const first = p.records[0]!.sequenceNumber;
+      const last = p.records[p.records.length - 1]!.sequenceNumber;
+      if (p.startsSegment && segment) segments.push(segment), (segment = undefined);
+      if (p.startsFile && file) files.push(file), (file = undefined);
+      file = file ? [file[0], last] : [first, last];
+      segment = segment ? [segment[0], last] : [first, last];
+      if (p.closesFile) files.push(file), (file = undefined);
+      if (p.closesSegment) segments.push(segment), (segment = undefined);
+    }
+  };
+  for (let i = 0; i < all.length; ) {
+    const batch = all.slice(i, i + batchSizes());
+    i += batch.length;
+    feed(cutter.split(batch));
+  }
+  if (file) files.push(file);
+  if (segment) segments.push(segment);
+  return { files, segments, largestPiece };
+}
+
+describe('SegmentCutter', () => {
+  it('splits large batches into pieces of at most maxPieceRecords without moving a file or segment cut', () => {
+    const all = records(6000, 3);
+    const uncapped = filesAndSegments(all, Number.MAX_SAFE_INTEGER, () => 2500);
+    expect(uncapped.largestPiece).toBeGreaterThan(150);
+    const rng = seededRandom(11);
+    for (const max of [1, 7, 100, MAX_PIECE_RECORDS]) {
+      const capped = filesAndSegments(all, max, () => 1 + Math.floor(rng() * 3000));
+      expect(capped.largestPiece).toBeLessThanOrEqual(max);
+      expect(capped.files).toEqual(uncapped.files);
+      expect(capped.segments).toEqual(uncapped.segments);
+    }
+    expect(uncapped.segments.length).toBeGreaterThan(3);
+    expect(uncapped.files.length).toBeGreaterThan(uncapped.segments.length);
   });
 });
