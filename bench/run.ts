@@ -26,10 +26,22 @@ function scenarioFile(name: string): string {
   return path;
 }
 
+let running: string | undefined;
+
+// A scenario that waits on something nothing will ever deliver empties the event loop, and Node then
+// exits with status 0 and no figures: say so and fail instead.
+process.on('beforeExit', () => {
+  if (running === undefined) return;
+  console.error(`bench: ${running} stopped before it finished: it waited on a promise nothing will settle (a deadlock)`);
+  process.exit(1);
+});
+
 async function runOne(name: string, args: string[]): Promise<Figures> {
   const mod = (await import(pathToFileURL(scenarioFile(name)).href)) as ScenarioModule;
   console.error(`bench: running ${name} ${args.join(' ')}`.trimEnd());
+  running = name;
   const figures = await mod.default(args);
+  running = undefined;
   updateDocument(DOC, {
     scenario: name,
     command: ['npm run bench --', name, ...args].join(' '),
