@@ -40,6 +40,7 @@ export class SegmentCutter {
     fileRules: CutRules,
     private readonly maxPieceRecords: number = MAX_PIECE_RECORDS,
   ) {
+    if (!Number.isSafeInteger(maxPieceRecords) || maxPieceRecords < 1) throw new RangeError(`maxPieceRecords must be a whole number of at least 1, got ${maxPieceRecords}`);
     this.segments = new FileCutter(segmentRules);
     this.files = new FileCutter(fileRules);
   }

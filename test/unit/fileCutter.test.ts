@@ -115,12 +115,24 @@ function filesAndSegments(all: StreamRecord[], maxPieceRecords: number, batchSiz
       largestPiece = Math.max(largestPiece, p.records.length);
       const first = p.records[0]!.sequenceNumber;
       const last = p.records[p.records.length - 1]!.sequenceNumber;
-      if (p.startsSegment && segment) segments.push(segment), (segment = undefined);
-      if (p.startsFile && file) files.push(file), (file = undefined);
+      if (p.startsSegment && segment) {
+        segments.push(segment);
+        segment = undefined;
+      }
+      if (p.startsFile && file) {
+        files.push(file);
+        file = undefined;
+      }
       file = file ? [file[0], last] : [first, last];
       segment = segment ? [segment[0], last] : [first, last];
-      if (p.closesFile) files.push(file), (file = undefined);
-      if (p.closesSegment) segments.push(segment), (segment = undefined);
+      if (p.closesFile) {
+        files.push(file);
+        file = undefined;
+      }
+      if (p.closesSegment) {
+        segments.push(segment);
+        segment = undefined;
+      }
     }
   };
   for (let i = 0; i < all.length; ) {
@@ -146,6 +158,7 @@ describe('SegmentCutter', () => {
       expect(capped.segments).toEqual(uncapped.segments);
     }
     expect(uncapped.segments.length).toBeGreaterThan(3);
+    expect(() => new SegmentCutter(rules, rules, 0)).toThrow(/maxPieceRecords must be a whole number of at least 1, got 0/);
     expect(uncapped.files.length).toBeGreaterThan(uncapped.segments.length);
   });
 });
