@@ -16,7 +16,7 @@ import { loadavg } from 'node:os';
 import { performance } from 'node:perf_hooks';
 import { fileURLToPath, pathToFileURL } from 'node:url';
 import { promisify } from 'node:util';
-import type { StreamRecord } from '../src/consumer/records.js';
+import { ShardRecords, type RecordSpec } from './lib/events.js';
 import { createProcessorContext, type ProcessorOptions } from '../src/processors/context.js';
 import { processPiece, type PieceInput } from '../src/processors/piece.js';
 import { ProcessorPool } from '../src/processors/pool.js';
@@ -31,39 +31,18 @@ const CATEGORIES = ['Electronics', ' books ', 'HOME & garden', 'toys', 'Sports '
 const QUERIES = ['wireless headphones', 'running shoes size 42', 'usb-c cable 2m', 'standing desk', 'coffee grinder burr'];
 
 /**
- * The seeded clickstream, kept compact: every payload back to back in one
- * Buffer. Record objects are made piece by piece when a piece is handed
- * over, as the consumer makes them from each GetRecords response: holding
- * 200,000 record objects for the whole run gave the main thread an old
- * generation (~65 MB) that the service never has, and every full collection
- * of it cost the pool's main thread ~100 ms.
+ * A deterministic pseudo-random clickstream: the same bytes every run. Kept
+ * compact (ShardRecords) and made into record objects piece by piece, as the
+ * consumer makes them from each GetRecords response.
  */
-interface ClickstreamSource {
-  count: number;
-  payloads: Buffer;
-  /** Payload i is payloads[offsets[i], offsets[i + 1]). */
-  offsets: Uint32Array;
-  arrivalMs: Float64Array;
-  /** Index of the partition key (user) in `users`. */
-  userIndex: Int32Array;
-  users: string[];
-  /** Every sequence number, SEQUENCE_CHARS each, back to back. */
-  sequences: Buffer;
-}
-
-/** A deterministic pseudo-random clickstream: the same bytes every run. */
-function makeEvents(n: number, baseMs: number): ClickstreamSource {
+function makeEvents(n: number, baseMs: number): ShardRecords {
   let seed = 42;
   const rnd = (): number => ((seed = (seed * 1103515245 + 12345) & 0x7fffffff) / 0x7fffffff);
-  const texts: string[] = new Array<string>(n);
-  const arrival = new Float64Array(n);
-  const userIndex = new Int32Array(n);
-  const users = Array.from({ length: 50_000 }, (_, u) => `user-${String(u).padStart(6, '0')}`);
+  const specs: RecordSpec[] = [];
   for (let i = 0; i < n; i++) {
     const arrivalMs = baseMs + i * 5;
     const ts = new Date(arrivalMs - Math.floor(rnd() * 60_000)).toISOString().replace('Z', '+00:00');
-    const u = Math.floor(rnd() * 50_000);
-    const user = users[u]!;
+    const user = `user-${String(Math.floor(rnd() * 50_000)).padStart(6, '0')}`;
     const session = `sess-${Math.floor(rnd() * 1e9).toString(16)}-${Math.floor(rnd() * 1e9).toString(16)}`;
     const product = `SKU-${String(Math.floor(rnd() * 100_000)).padStart(6, '0')}`;
     const category = CATEGORIES[Math.floor(rnd() * CATEGORIES.length)]!;
@@ -79,42 +58,16 @@ function makeEvents(n: number, baseMs: number): ClickstreamSource {
     if (bad < 0.004) text = text.slice(0, -3); // invalid_json
     else if (bad < 0.007) text = text.replace(/"user_id":"[^"]*",/, ''); // missing_field
     else if (bad < 0.01) text = text.replace('"event_type":"', '"event_type":"x_'); // unknown_event_type
-    texts[i] = text;
-    arrival[i] = arrivalMs;
-    userIndex[i] = u;
+    specs.push({ index: i, data: Buffer.from(text), arrivalMs, partitionKey: user });
   }
-  const offsets = new Uint32Array(n + 1);
-  for (let i = 0; i < n; i++) offsets[i + 1] = offsets[i]! + Buffer.byteLength(texts[i]!);
-  const payloads = Buffer.allocUnsafeSlow(offsets[n]!);
-  for (let i = 0; i < n; i++) payloads.write(texts[i]!, offsets[i]!, 'utf8');
-  const sequences = Buffer.allocUnsafeSlow(n * SEQUENCE_CHARS);
-  for (let i = 0; i < n; i++) sequences.write(SEQUENCE_PREFIX + String(i).padStart(SEQUENCE_CHARS - SEQUENCE_PREFIX.length, '0'), i * SEQUENCE_CHARS, 'latin1');
-  return { count: n, payloads, offsets, arrivalMs: arrival, userIndex, users, sequences };
+  return new ShardRecords(SHARD_ID, specs);
 }
 
-const SEQUENCE_PREFIX = '4965000000000000000000000000000000000000';
-const SEQUENCE_CHARS = 56;
+const SHARD_ID = 'shardId-000000000000';
 
 /** Piece `p`'s record objects, made now: what the consumer holds of one GetRecords response. */
-function makePiece(src: ClickstreamSource, p: number, pieceSize: number): PieceInput {
-  const first = p * pieceSize;
-  const end = Math.min(first + pieceSize, src.count);
-  const records: StreamRecord[] = new Array<StreamRecord>(end - first);
-  for (let i = first; i < end; i++) {
-    records[i - first] = {
-      shardId: 'shardId-000000000000',
-      // Read out of bytes, as JSON.parse reads them out of a response: a flat string. A concatenation here would
-      // be flattened by whoever reads it first (packing, in pool mode), a cost the consumer never pays.
-      sequenceNumber: src.sequences.toString('latin1', i * SEQUENCE_CHARS, (i + 1) * SEQUENCE_CHARS),
-      subSequenceNumber: undefined,
-      partitionKey: src.users[src.userIndex[i]!]!,
-      explicitHashKey: undefined,
-      arrivalMs: src.arrivalMs[i]!,
-      // A view, as payloads decoded from a GetRecords response share pooled memory.
-      data: src.payloads.subarray(src.offsets[i]!, src.offsets[i + 1]!),
-    };
-  }
-  return { streamName: 'bench', shardId: 'shardId-000000000000', hashKeyRange: undefined, records };
+function makePiece(src: ShardRecords, p: number, pieceSize: number): PieceInput {
+  return { streamName: 'bench', shardId: SHARD_ID, hashKeyRange: undefined, records: src.batch(p * pieceSize, pieceSize) };
 }
 
 export const description =
@@ -145,7 +98,7 @@ interface ModeFigures {
 async function measureMode(mode: 'inline' | 'pool', total: number, pieceSize: number, workers: number): Promise<ModeFigures> {
   const src = makeEvents(total, Date.parse('2026-01-31T12:00:00Z'));
   const pieceCount = Math.ceil(total / pieceSize);
-  const avgBytes = src.payloads.length / total;
+  const avgBytes = src.payloadBytes / total;
   const warmUp = Array.from({ length: Math.min(20, pieceCount) }, (_, p) => makePiece(src, p, pieceSize));
   let valid = 0;
   let invalid = 0;

@@ -45,31 +45,58 @@ export function shardId(i: number): string {
   return `shardId-${String(i).padStart(12, '0')}`;
 }
 
-const SEQUENCE_BASE = 49650000000000000000000000000000000000000000000000000n;
+export const SEQUENCE_BASE = 49650000000000000000000000000000000000000000000000000n;
+
+/** One record to keep: its sequence number is SEQUENCE_BASE + `index`. */
+export interface RecordSpec {
+  index: number;
+  data: Uint8Array;
+  arrivalMs: number;
+  partitionKey: string;
+}
 
 /**
  * One shard's records, kept compact (payloads back to back in one Buffer,
- * sequence numbers as bytes) and made into record objects a GetRecords
- * batch at a time, as the consumer makes them from each response. Holding
- * every record of a run as objects gave the main thread a heap the service
- * never has (~120 MB for 300,000 records), and each full collection traced it.
+ * sequence numbers as bytes, partition keys interned) and made into record
+ * objects a GetRecords batch at a time, as the consumer makes them from each
+ * response. Holding every record of a run as objects gave the main thread a
+ * heap the service never has (~120 MB for 300,000 records), and each full
+ * collection traced it.
  */
 export class ShardRecords {
   readonly length: number;
+  readonly payloadBytes: number;
+  private readonly payloads: Buffer;
+  /** Record i's payload is payloads[offsets[i], offsets[i + 1]). */
+  private readonly offsets: Uint32Array;
+  private readonly sequences: Buffer;
+  private readonly sequenceChars: number;
+  private readonly arrivalMs: Float64Array;
+  private readonly keys: string[] = [];
+  private readonly keyIndex: Uint32Array;
 
-  constructor(
-    readonly shardId: string,
-    private readonly payloads: Buffer,
-    /** Record i's payload is payloads[offsets[i], offsets[i + 1]). */
-    private readonly offsets: Uint32Array,
-    private readonly sequences: Buffer,
-    /** Every sequence number has this many digits (all of a run have the same). */
-    private readonly sequenceChars: number,
-    private readonly arrivalMs: Float64Array,
-    /** Index into PARTITION_KEYS. */
-    private readonly partitionKeys: Uint16Array,
-  ) {
-    this.length = arrivalMs.length;
+  constructor(readonly shardId: string, specs: readonly RecordSpec[]) {
+    const n = specs.length;
+    this.length = n;
+    this.offsets = new Uint32Array(n + 1);
+    specs.forEach((r, i) => (this.offsets[i + 1] = this.offsets[i]! + r.data.byteLength));
+    this.payloadBytes = this.offsets[n]!;
+    this.payloads = Buffer.allocUnsafeSlow(this.payloadBytes);
+    const sequenceTexts = specs.map((r) => (SEQUENCE_BASE + BigInt(r.index)).toString());
+    this.sequenceChars = sequenceTexts[0]?.length ?? 0;
+    if (sequenceTexts.some((t) => t.length !== this.sequenceChars)) throw new Error('sequence numbers of a run must have one length');
+    this.sequences = Buffer.allocUnsafeSlow(n * this.sequenceChars);
+    this.arrivalMs = new Float64Array(n);
+    this.keyIndex = new Uint32Array(n);
+    const known = new Map<string, number>();
+    specs.forEach((r, i) => {
+      this.payloads.set(r.data, this.offsets[i]!);
+      this.sequences.write(sequenceTexts[i]!, i * this.sequenceChars, 'latin1');
+      this.arrivalMs[i] = r.arrivalMs;
+      let k = known.get(r.partitionKey);
+      if (k === undefined) known.set(r.partitionKey, (k = this.keys.push(r.partitionKey) - 1));
+      this.keyIndex[i] = k;
+    });
   }
 
   /** Records [at, at + limit) as fresh objects; payloads are views, sequence numbers flat strings (as JSON.parse makes them). */
@@ -81,7 +108,7 @@ export class ShardRecords {
         shardId: this.shardId,
         sequenceNumber: this.sequences.toString('latin1', i * this.sequenceChars, (i + 1) * this.sequenceChars),
         subSequenceNumber: undefined,
-        partitionKey: PARTITION_KEYS[this.partitionKeys[i]!]!,
+        partitionKey: this.keys[this.keyIndex[i]!]!,
         explicitHashKey: undefined,
         arrivalMs: this.arrivalMs[i]!,
         data: this.payloads.subarray(this.offsets[i]!, this.offsets[i + 1]!),
@@ -91,33 +118,16 @@ export class ShardRecords {
   }
 }
 
-const PARTITION_KEYS = Array.from({ length: 1000 }, (_, k) => `k-${k}`);
-
 /**
  * `payloads` spread round-robin over `shards` shards, each shard at 1,000
  * records/s of arrival time; record i has partition key k-(i mod 1000) and
  * sequence number SEQUENCE_BASE + i.
  */
 export function clickstreamShards(payloads: readonly Uint8Array[], shards: number): ShardRecords[] {
-  const sequenceChars = (SEQUENCE_BASE + BigInt(payloads.length)).toString().length;
   return Array.from({ length: shards }, (_, s) => {
-    const indexes: number[] = [];
-    for (let i = s; i < payloads.length; i += shards) indexes.push(i);
-    const offsets = new Uint32Array(indexes.length + 1);
-    indexes.forEach((i, n) => (offsets[n + 1] = offsets[n]! + payloads[i]!.length));
-    const bytes = Buffer.allocUnsafeSlow(offsets[indexes.length]!);
-    const sequences = Buffer.allocUnsafeSlow(indexes.length * sequenceChars);
-    const arrivals = new Float64Array(indexes.length);
-    const keys = new Uint16Array(indexes.length);
-    indexes.forEach((i, n) => {
-      bytes.set(payloads[i]!, offsets[n]!);
-      const sequence = (SEQUENCE_BASE + BigInt(i)).toString();
-      if (sequence.length !== sequenceChars) throw new Error('sequence numbers of a run must have one length');
-      sequences.write(sequence, n * sequenceChars, 'latin1');
-      arrivals[n] = BENCH_START_MS + n;
-      keys[n] = i % 1000;
-    });
-    return new ShardRecords(shardId(s), bytes, offsets, sequences, sequenceChars, arrivals, keys);
+    const specs: RecordSpec[] = [];
+    for (let i = s; i < payloads.length; i += shards) specs.push({ index: i, data: payloads[i]!, arrivalMs: BENCH_START_MS + specs.length, partitionKey: `k-${i % 1000}` });
+    return new ShardRecords(shardId(s), specs);
   });
 }
 
