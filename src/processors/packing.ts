@@ -38,8 +38,8 @@ class PieceWriter {
   constructor(bytes: number) {
     // One scratch buffer, reused: the bound over-counts every string about threefold, and a fresh
     // allocation per piece made the main thread's collector run for memory it never kept. It stays at the
-    // largest piece's bound, outside the memory budget: a piece is at most one GetRecords response
-    // (10 MB of payload), so about 12 MB.
+    // largest piece's bound, outside the memory budget: a piece is part of one GetRecords response
+    // (at most 10 MB of payload), so about 12 MB.
     if (scratch.byteLength < bytes) scratch = Buffer.allocUnsafeSlow(Math.max(bytes, scratch.byteLength * 2));
     this.buf = scratch;
     this.view = new DataView(this.buf.buffer, this.buf.byteOffset, this.buf.byteLength);

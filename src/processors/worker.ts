@@ -12,7 +12,11 @@ import { encodeParquet, type ParquetCompression } from '../sinks/parquet/encodeP
 
 let ctx: ProcessorContext | undefined;
 
-lowerThreadPriority((Piscina.workerData as ProcessorWorkerData).niceness);
+const niceness = (Piscina.workerData as ProcessorWorkerData).niceness;
+if (niceness > 0 && lowerThreadPriority(niceness) === undefined) {
+  // Printed on stderr once per thread: the operator asked for it, so a silent no-op would mislead.
+  process.emitWarning(`KL_WORKER_NICENESS=${niceness} could not be applied to a worker thread (it needs Linux and permission to renice threads); the workers run at the main thread's priority`, 'KinesisLakeWarning');
+}
 
 function context(): ProcessorContext {
   if (ctx === undefined) {
