@@ -3,7 +3,7 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { CLEANSED_COLUMNS, type CleansedColumnType, type ColumnChunk } from '../../src/lake/cleansedColumns.js';
-import { encodeParquet } from '../../src/sinks/parquet/encodeParquet.js';
+import { PLAIN_COLUMNS, encodeParquet } from '../../src/sinks/parquet/encodeParquet.js';
 import { CleansedChunkError } from '../../src/sinks/parquet/errors.js';
 import { ColumnChunkBuilder, chunkValues, decodeColumnChunk } from '../../src/lake/columnChunk.js';
 import { cleansedRow, encodeChunk, pieces, syntheticEvents, toColumnChunk } from '../support/cleansedFixtures.js';
@@ -93,7 +93,7 @@ describe('encodeParquet', () => {
     }
   });
 
-  it('compresses with Snappy or ZSTD, dictionary-encodes strings, and cuts row groups at rowGroupRows', async () => {
+  it('compresses with Snappy or ZSTD, dictionary-encodes repeating columns, writes unique ones plain, and cuts row groups at rowGroupRows', async () => {
     for (const [compression, codec] of [
       ['snappy', 'SNAPPY'],
       ['zstd', 'ZSTD'],
@@ -107,6 +107,11 @@ describe('encodeParquet', () => {
       expect([...groups.values()]).toEqual([1_000, 1_000, 500]);
       const eventType = meta.filter((m) => m.path_in_schema === 'event_type');
       for (const m of eventType) expect(String(m.encodings)).toContain('RLE_DICTIONARY');
+      for (const name of PLAIN_COLUMNS) {
+        const plain = meta.filter((m) => m.path_in_schema === name);
+        expect(plain.length, name).toBe(3);
+        for (const m of plain) expect(String(m.encodings), name).not.toContain('DICTIONARY');
+      }
       expect((await db.all(`SELECT count(*) AS n FROM read_parquet(${sqlString(path)})`))[0]!.n).toBe(events.length);
     }
   });

@@ -22,11 +22,26 @@ export interface EncodeParquetOptions {
 }
 
 export const DEFAULT_ROW_GROUP_ROWS = 100_000;
+
+/**
+ * Columns written PLAIN instead of dictionary-encoded: their values (almost)
+ * never repeat within a row group, so a dictionary only costs a hash-table
+ * insert per value and then holds every value once more. Sequence numbers
+ * are unique per record, the two timestamps are milliseconds, and `_extra`
+ * holds whatever a tracker adds (URLs, devices, versions). On 5,500 rows of
+ * the bench clickstream (throwaway run, see docs/performance.md) the files
+ * were 7 % smaller and encoding took 25 % less time. Columns whose values do
+ * repeat (ids, categories, dates) keep their dictionaries: without the
+ * session and user ids' dictionaries too, files grew by 26 % and 45 %.
+ */
+export const PLAIN_COLUMNS: readonly string[] = ['event_time', '_extra', '_sequence_number', '_arrival_time'];
 const MAX_ROW_GROUP_ROWS = 10_000_000;
 
 function writerProperties(options: EncodeParquetOptions, rowGroupRows: number) {
+  let builder = new WriterPropertiesBuilder();
+  for (const column of PLAIN_COLUMNS) builder = builder.setColumnDictionaryEnabled(column, false);
   return (
-    new WriterPropertiesBuilder()
+    builder
       .setCompression(options.compression === 'zstd' ? Compression.ZSTD : Compression.SNAPPY)
       // v1 data pages: what every Athena engine version reads.
       .setWriterVersion(WriterVersion.V1)
