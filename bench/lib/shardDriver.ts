@@ -3,19 +3,22 @@
  * batches in, SegmentCutter pieces to the processor, sealed raw files and
  * segments committed in order by the real LakeWriter. Mirrors the dispatch
  * rules of src/consumer/shardConsumer.ts (kept out of it on purpose: the
- * bench must not need a lease table to measure the CPU path).
+ * bench must not need a lease table to measure the CPU path), including the
+ * early segment cut under memory pressure (src/consumer/pressureRelief.ts),
+ * without the lease announcement that makes it replayable.
  */
 import type { CutRules } from '../../src/consumer/fileCutter.js';
 import type { MemoryBudget } from '../../src/consumer/memoryBudget.js';
 import type { PieceProcessor } from '../../src/consumer/pieceProcessor.js';
 import type { StreamRecord } from '../../src/consumer/records.js';
+import type { CuttableShard } from '../../src/consumer/pressureRelief.js';
 import { SegmentCutter, type SegmentPiece } from '../../src/consumer/segmentCutter.js';
 import type { DlqEnvelope } from '../../src/processors/envelope.js';
 import type { LakeWriter, SealedFile, SealedSegment } from '../../src/sinks/lakeWriter.js';
 
 const BUDGET_BYTES_PER_PAYLOAD_BYTE = 3; // as src/service.ts
 
-export class ShardDriver {
+export class ShardDriver implements CuttableShard {
   private readonly cutter: SegmentCutter;
   private open: SealedFile<DlqEnvelope> | undefined;
   /** Arrival times of the open file's records, kept only when someone listens for raw files. */
@@ -26,7 +29,7 @@ export class ShardDriver {
   committedRecords = 0;
 
   constructor(
-    private readonly shardId: string,
+    readonly shardId: string,
     private readonly deps: {
       processor: PieceProcessor<DlqEnvelope>;
       writer: LakeWriter<DlqEnvelope>;
@@ -52,6 +55,18 @@ export class ShardDriver {
     this.sealSegment();
     await this.chain;
     if (this.failure) throw this.failure;
+  }
+
+  get openSegmentBytes(): number {
+    return this.segment?.budgetBytes ?? 0;
+  }
+
+  /** Cuts the open segment now, as the consumer does when the memory budget pauses polling. */
+  forceCut(): boolean {
+    if (!this.segment || this.failure) return false;
+    this.cutter.closeOpenSegment();
+    this.sealSegment();
+    return true;
   }
 
   private dispatch(piece: SegmentPiece): void {

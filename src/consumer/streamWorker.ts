@@ -18,6 +18,7 @@ import type { DeadLetter, PieceProcessor } from './pieceProcessor.js';
 import type { LakeWriter } from '../sinks/lakeWriter.js';
 import { sleep } from './backoff.js';
 import { retryUntilDone } from './retry.js';
+import { cutLargestSegments } from './pressureRelief.js';
 
 export interface StreamWorkerOptions<D extends DeadLetter> {
   workerId: string;
@@ -91,23 +92,10 @@ export class StreamWorker<D extends DeadLetter = DeadLetter> {
     return !this.stopAbort.signal.aborted;
   }
 
-  /**
-   * Polling paused on the memory budget: cut the largest open segments early
-   * (each a forced cut, announced in its lease) until enough bytes will be
-   * freed once they are written. Without this, shards that wait for room
-   * could hold the whole budget in open segments and never close them.
-   */
+  /** Polling paused on the memory budget: cut the largest open segments early (see pressureRelief.ts). */
   relievePressure(): void {
-    let toFree = this.options.budget.excessBytes;
-    const bySize = this.consumers().sort((a, b) => b.openSegmentBytes - a.openSegmentBytes);
-    for (const c of bySize) {
-      if (toFree <= 0) break;
-      const bytes = c.openSegmentBytes;
-      if (bytes === 0) break;
-      if (c.forceCut()) {
-        toFree -= bytes;
-        this.log.info({ shardId: c.shardId, bytes }, 'memory budget full: cutting the open segment early');
-      }
+    for (const { shardId, bytes } of cutLargestSegments(this.consumers(), this.options.budget.excessBytes)) {
+      this.log.info({ shardId, bytes }, 'memory budget full: cutting the open segment early');
     }
   }
 

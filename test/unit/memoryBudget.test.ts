@@ -1,10 +1,12 @@
 /**
  * The memory budget's two steps: between the soft and the high watermark
  * only the shards holding more than the average pause (biggest first);
- * from the high watermark everyone pauses until the low one.
+ * from the high watermark everyone pauses until the low one. And the
+ * relief the consumer applies then: the largest open segments cut early.
  */
 import { describe, expect, it } from 'vitest';
 import { MemoryBudget } from '../../src/consumer/memoryBudget.js';
+import { cutLargestSegments } from '../../src/consumer/pressureRelief.js';
 
 /** Whether the wait resolved by the next macrotask. */
 async function settled(p: Promise<void>): Promise<boolean> {
@@ -106,5 +108,36 @@ describe('MemoryBudget', () => {
     expect(b.usedBytes).toBe(0);
     expect(b.heldBy('s')).toBe(0);
     expect(b.roomBytes).toBe(1000);
+  });
+});
+
+describe('cutLargestSegments', () => {
+  function shard(shardId: string, openSegmentBytes: number, canCut = true) {
+    const s = { shardId, openSegmentBytes, cuts: 0, forceCut: () => canCut && s.cuts++ === 0 };
+    return s;
+  }
+
+  it('cuts the largest open segments first, only until the excess is covered', () => {
+    const shards = [shard('a', 10), shard('b', 40), shard('c', 30), shard('d', 20)];
+    expect(cutLargestSegments(shards, 60)).toEqual([
+      { shardId: 'b', bytes: 40 },
+      { shardId: 'c', bytes: 30 },
+    ]);
+    expect(shards.map((s) => s.cuts)).toEqual([0, 1, 1, 0]);
+  });
+
+  it('passes over a shard that cannot cut now and takes the next largest instead', () => {
+    const shards = [shard('a', 50, false), shard('b', 20), shard('c', 10)];
+    expect(cutLargestSegments(shards, 25)).toEqual([
+      { shardId: 'b', bytes: 20 },
+      { shardId: 'c', bytes: 10 },
+    ]);
+  });
+
+  it('cuts nothing without an excess, and never an empty segment', () => {
+    expect(cutLargestSegments([shard('a', 50)], 0)).toEqual([]);
+    const empty = shard('e', 0);
+    expect(cutLargestSegments([shard('a', 5), empty], 100)).toEqual([{ shardId: 'a', bytes: 5 }]);
+    expect(empty.cuts).toBe(0);
   });
 });
