@@ -57,12 +57,8 @@ async function main(argv: string[]): Promise<number> {
       });
       const stream = values.stream ?? process.env.KL_STREAM_NAME;
       if (!stream) throw new UsageError('produce needs --stream NAME (or KL_STREAM_NAME)');
-      const [{ KinesisClient }, { NodeHttpHandler }, { produce }] = await Promise.all([
-        import('@aws-sdk/client-kinesis'),
-        import('@smithy/node-http-handler'),
-        import('./producer/producer.js'),
-      ]);
-      const client = new KinesisClient({ requestHandler: new NodeHttpHandler() });
+      const [{ createKinesisClient }, { produce }] = await Promise.all([import('./aws/clients.js'), import('./producer/producer.js')]);
+      const client = createKinesisClient();
       const abort = new AbortController();
       process.once('SIGTERM', () => abort.abort());
       process.once('SIGINT', () => abort.abort());

@@ -58,15 +58,27 @@ const ignore = (): void => undefined;
  */
 export const SILENT_SDK_LOGGER = { debug: ignore, warn: ignore, error: ignore } as unknown as SdkLogger;
 
+const DEFAULT_MAX_SOCKETS = 64;
+// The SDK's own retries stay on (standard mode, 3 attempts); our loops add
+// jittered backoff on top for throttling and outages that last longer.
+const MAX_ATTEMPTS = 3;
+
+/** The Kinesis client every command uses: HTTP/1.1, GetRecords read by hand (kinesisProtocol.ts). */
+export function createKinesisClient(maxSockets = DEFAULT_MAX_SOCKETS): KinesisClient {
+  return new KinesisClient({ requestHandler: handler(maxSockets, 30_000), maxAttempts: MAX_ATTEMPTS, logger: SILENT_SDK_LOGGER, protocol: KinesisJsonProtocol });
+}
+
+/** The DynamoDB client of the lease table, for the service and for the commands that read it. */
+export function createDynamoClient(maxSockets = DEFAULT_MAX_SOCKETS): DynamoDBClient {
+  return new DynamoDBClient({ requestHandler: handler(maxSockets, 10_000), maxAttempts: MAX_ATTEMPTS, logger: SILENT_SDK_LOGGER });
+}
+
 export function createAwsClients(options: ClientOptions): AwsClients {
-  const maxSockets = options.maxSockets ?? 64;
-  // The SDK's own retries stay on (standard mode, 3 attempts); our loops add
-  // jittered backoff on top for throttling and outages that last longer.
-  const logger = SILENT_SDK_LOGGER;
-  const kinesis = new KinesisClient({ requestHandler: handler(maxSockets, 30_000), maxAttempts: 3, logger, protocol: KinesisJsonProtocol });
-  const dynamodb = new DynamoDBClient({ requestHandler: handler(maxSockets, 10_000), maxAttempts: 3, logger });
-  const s3 = new S3Client({ requestHandler: handler(maxSockets, 120_000), forcePathStyle: options.s3ForcePathStyle, maxAttempts: 3, logger });
-  const sqs = new SQSClient({ requestHandler: handler(maxSockets, 30_000), maxAttempts: 3, logger, ...sqsEndpointConfig() });
+  const maxSockets = options.maxSockets ?? DEFAULT_MAX_SOCKETS;
+  const kinesis = createKinesisClient(maxSockets);
+  const dynamodb = createDynamoClient(maxSockets);
+  const s3 = new S3Client({ requestHandler: handler(maxSockets, 120_000), forcePathStyle: options.s3ForcePathStyle, maxAttempts: MAX_ATTEMPTS, logger: SILENT_SDK_LOGGER });
+  const sqs = new SQSClient({ requestHandler: handler(maxSockets, 30_000), maxAttempts: MAX_ATTEMPTS, logger: SILENT_SDK_LOGGER, ...sqsEndpointConfig() });
   return {
     kinesis,
     dynamodb,

@@ -12,11 +12,7 @@
 import { mkdirSync, rmSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
-import { KinesisClient } from '@aws-sdk/client-kinesis';
-import { DynamoDBClient } from '@aws-sdk/client-dynamodb';
-import { S3Client } from '@aws-sdk/client-s3';
-import { SQSClient } from '@aws-sdk/client-sqs';
-import { NodeHttpHandler } from '@smithy/node-http-handler';
+import { createAwsClients } from '../aws/clients.js';
 import { startLocalAws } from '../local/localAws.js';
 import { startFaultProxy, type FaultProxy } from '../local/faultProxy.js';
 import { createBucket, createQueue, createStream, randomName } from '../local/provision.js';
@@ -78,15 +74,10 @@ export async function chaosCommand(o: ChaosOptions, out: NodeJS.WritableStream =
 
   const stack = await startLocalAws({ logDir: join(o.workDir, 'emulators') });
   const proxies: FaultProxy[] = [];
-  // The orchestrator's own clients need region and credentials from the stack's variables.
+  // The orchestrator's own clients take endpoints, region and credentials from the stack's variables.
   const savedEnv = { ...process.env };
   Object.assign(process.env, stack.env);
-  const clients = {
-    kinesis: new KinesisClient({ endpoint: stack.endpoints.kinesis, requestHandler: new NodeHttpHandler() }),
-    dynamodb: new DynamoDBClient({ endpoint: stack.endpoints.dynamodb, requestHandler: new NodeHttpHandler() }),
-    s3: new S3Client({ endpoint: stack.endpoints.s3, forcePathStyle: true, requestHandler: new NodeHttpHandler() }),
-    sqs: new SQSClient({ endpoint: stack.endpoints.sqs, requestHandler: new NodeHttpHandler() }),
-  };
+  const clients = createAwsClients({ s3ForcePathStyle: true });
   let pool: WorkerPool | undefined;
   try {
     const s3Proxy = await startFaultProxy({ target: stack.endpoints.s3, seed: o.seed * 31 + 1 });
@@ -298,7 +289,7 @@ export async function chaosCommand(o: ChaosOptions, out: NodeJS.WritableStream =
   } finally {
     if (pool) await pool.stopAll(5_000).catch(() => undefined);
     await Promise.all(proxies.map((p) => p.close()));
-    for (const c of Object.values(clients)) c.destroy();
+    clients.destroy();
     process.env = savedEnv;
     await stack.stop();
     say('local stack stopped');

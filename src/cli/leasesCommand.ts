@@ -1,5 +1,4 @@
-import { DynamoDBClient } from '@aws-sdk/client-dynamodb';
-import { NodeHttpHandler } from '@smithy/node-http-handler';
+import { createDynamoClient } from '../aws/clients.js';
 import { DynamoLeaseStore } from '../checkpoint/leaseStore.js';
 import { LeaseObserver } from '../checkpoint/leaseObserver.js';
 import type { Lease } from '../checkpoint/lease.js';
@@ -11,7 +10,7 @@ import { sleep } from '../consumer/backoff.js';
  * are standing still.
  */
 export async function leasesCommand(options: { appName: string; watchMs: number }, out: NodeJS.WritableStream = process.stdout): Promise<number> {
-  const client = new DynamoDBClient({ requestHandler: new NodeHttpHandler() });
+  const client = createDynamoClient();
   try {
     const store = new DynamoLeaseStore(client, options.appName);
     const observer = new LeaseObserver(Number.MAX_SAFE_INTEGER);

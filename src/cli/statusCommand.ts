@@ -3,8 +3,7 @@
  * state, lag and checkpoint age, and the last error, from the lease table
  * and (where reachable) the workers' /metrics endpoints.
  */
-import { DynamoDBClient } from '@aws-sdk/client-dynamodb';
-import { NodeHttpHandler } from '@smithy/node-http-handler';
+import { createDynamoClient } from '../aws/clients.js';
 import { DynamoLeaseStore } from '../checkpoint/leaseStore.js';
 import type { Lease } from '../checkpoint/lease.js';
 
@@ -60,7 +59,7 @@ export function renderStatus(leases: Lease[], metrics: Map<string, ShardMetrics>
 }
 
 export async function statusCommand(options: { appName: string; metricsUrls: string[] }, out: NodeJS.WritableStream = process.stdout): Promise<number> {
-  const client = new DynamoDBClient({ requestHandler: new NodeHttpHandler() });
+  const client = createDynamoClient();
   try {
     const leases = await new DynamoLeaseStore(client, options.appName).listLeases();
     const metrics = new Map<string, ShardMetrics>();
