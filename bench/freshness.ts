@@ -41,6 +41,8 @@ class DelayedStore extends CountingStore {
 }
 
 const RELIEF_INTERVAL_MS = 1000;
+// A pause this long means the writes stopped (a failure, a deadlock): fail instead of waiting forever.
+const MAX_PAUSE_MS = 60_000;
 
 function percentile(sorted: Float64Array, p: number): number {
   if (sorted.length === 0) return NaN;
@@ -95,7 +97,9 @@ export default async function run(args: string[]): Promise<Figures> {
       if (budget.isPaused) pausedTicks++;
       // While paused, cut again now and then, as the service's lease loop does: the first cuts may not
       // free enough, and nothing else would call for more.
+      const pausedAt = Date.now();
       while (budget.isPaused) {
+        if (Date.now() - pausedAt > MAX_PAUSE_MS) throw new Error(`polling stayed paused for over ${MAX_PAUSE_MS} ms: the memory budget never drained`);
         relieve();
         await Promise.race([budget.waitForRoom(), sleep(RELIEF_INTERVAL_MS)]);
       }
