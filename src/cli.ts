@@ -57,7 +57,7 @@ async function main(argv: string[]): Promise<number> {
       });
       const stream = values.stream ?? process.env.KL_STREAM_NAME;
       if (!stream) throw new UsageError('produce needs --stream NAME (or KL_STREAM_NAME)');
-      const [{ createKinesisClient }, { produce }] = await Promise.all([import('./aws/clients.js'), import('./producer/producer.js')]);
+      const [{ createKinesisClient }, { produce }] = await Promise.all([import('./aws/kinesisClient.js'), import('./producer/producer.js')]);
       const client = createKinesisClient();
       const abort = new AbortController();
       process.once('SIGTERM', () => abort.abort());
