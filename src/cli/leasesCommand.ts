@@ -1,5 +1,5 @@
-import { createDynamoClient } from '../aws/clients.js';
-import { DynamoLeaseStore } from '../checkpoint/leaseStore.js';
+import { createDynamoClient } from '../aws/dynamoClient.js';
+import { readLeaseTable } from './leaseTable.js';
 import { LeaseObserver } from '../checkpoint/leaseObserver.js';
 import type { Lease } from '../checkpoint/lease.js';
 import { sleep } from '../consumer/backoff.js';
@@ -12,12 +12,11 @@ import { sleep } from '../consumer/backoff.js';
 export async function leasesCommand(options: { appName: string; watchMs: number }, out: NodeJS.WritableStream = process.stdout): Promise<number> {
   const client = createDynamoClient();
   try {
-    const store = new DynamoLeaseStore(client, options.appName);
     const observer = new LeaseObserver(Number.MAX_SAFE_INTEGER);
-    observer.observe(await store.listLeases());
+    observer.observe(await readLeaseTable(client, options.appName));
     const firstSeen = Date.now();
     await sleep(options.watchMs);
-    const observed = observer.observe(await store.listLeases());
+    const observed = observer.observe(await readLeaseTable(client, options.appName));
     const elapsed = Date.now() - firstSeen;
     out.write(renderLeaseTable(observed.map((o) => ({ lease: o.lease, moving: o.unchangedMs === 0, unchangedMs: o.unchangedMs || 0 })), elapsed) + '\n');
     return 0;

@@ -3,8 +3,8 @@
  * state, lag and checkpoint age, and the last error, from the lease table
  * and (where reachable) the workers' /metrics endpoints.
  */
-import { createDynamoClient } from '../aws/clients.js';
-import { DynamoLeaseStore } from '../checkpoint/leaseStore.js';
+import { createDynamoClient } from '../aws/dynamoClient.js';
+import { readLeaseTable } from './leaseTable.js';
 import type { Lease } from '../checkpoint/lease.js';
 
 export interface ShardMetrics {
@@ -61,7 +61,7 @@ export function renderStatus(leases: Lease[], metrics: Map<string, ShardMetrics>
 export async function statusCommand(options: { appName: string; metricsUrls: string[] }, out: NodeJS.WritableStream = process.stdout): Promise<number> {
   const client = createDynamoClient();
   try {
-    const leases = await new DynamoLeaseStore(client, options.appName).listLeases();
+    const leases = await readLeaseTable(client, options.appName);
     const metrics = new Map<string, ShardMetrics>();
     const unreachable: string[] = [];
     for (const url of options.metricsUrls) {

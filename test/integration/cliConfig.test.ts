@@ -37,6 +37,17 @@ describe('kinesis-lake run refuses a bad configuration with one clear line and e
     expect(r.stderr.trim()).toMatch(/^kinesis-lake: KL_DLQ_URL=.*the SQS queue does not exist/);
   });
 
+  it('says when the lease table of --app does not exist, for leases and status', async () => {
+    const lake = await createLake(1);
+    for (const command of ['leases', 'status']) {
+      const r = await runCli([command, '--app', 'no-such-app'], lake.env({}));
+      expect(r.code, command).toBe(2);
+      expect(r.stderr.trim(), command).toBe(
+        'kinesis-lake: lease table "no-such-app" does not exist in this account and region: no worker of that application has started here; check --app or KL_APP_NAME',
+      );
+    }
+  });
+
   it('rejects an unknown command with exit 2', async () => {
     const r = await runCli(['frobnicate'], {});
     expect(r.code).toBe(2);
