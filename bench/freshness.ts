@@ -95,13 +95,14 @@ export default async function run(args: string[]): Promise<Figures> {
       if (wait > 0) await sleep(wait);
       else lateTicks++;
       if (budget.isPaused) pausedTicks++;
-      // While paused, cut again now and then, as the service's lease loop does: the first cuts may not
-      // free enough, and nothing else would call for more.
+      // While paused, cut again now and then, as the service's lease loop does: the first cuts (made when
+      // the pause began) may not free enough, and nothing else would call for more. Waiting first gives
+      // those cuts time to be written, so their bytes are not cut for twice.
       const pausedAt = Date.now();
       while (budget.isPaused) {
         if (Date.now() - pausedAt > MAX_PAUSE_MS) throw new Error(`polling stayed paused for over ${MAX_PAUSE_MS} ms: the memory budget never drained`);
-        relieve();
         await Promise.race([budget.waitForRoom(), sleep(RELIEF_INTERVAL_MS)]);
+        if (budget.isPaused) relieve();
       }
       const now = Date.now();
       // Every record whose (evenly spaced) arrival time has passed is readable now.
