@@ -61,6 +61,9 @@ export class ShardDriver implements CuttableShard {
     return this.segment?.budgetBytes ?? 0;
   }
 
+  /** Budget bytes of sealed segments not yet written. */
+  drainingSegmentBytes = 0;
+
   /** Cuts the open segment now, as the consumer does when the memory budget pauses polling. */
   forceCut(): boolean {
     if (!this.segment || this.failure) return false;
@@ -116,6 +119,7 @@ export class ShardDriver implements CuttableShard {
 
   // In order, one at a time per shard, like the consumer's commit loop.
   private commit(file: SealedFile<DlqEnvelope> | undefined, segment: { segment: SealedSegment<DlqEnvelope>; budgetBytes: number } | undefined, arrivals: number[]): void {
+    if (segment) this.drainingSegmentBytes += segment.budgetBytes;
     this.chain = this.chain.then(async () => {
       if (this.failure) return;
       try {
@@ -127,6 +131,7 @@ export class ShardDriver implements CuttableShard {
         if (segment) {
           await this.deps.writer.writeSegment(segment.segment);
           this.deps.budget.release(segment.budgetBytes);
+          this.drainingSegmentBytes -= segment.budgetBytes;
         }
       } catch (err) {
         this.failure = err;

@@ -452,6 +452,13 @@ export class ShardConsumer<D extends DeadLetter = DeadLetter> {
     return this.segment?.budgetBytes ?? 0;
   }
 
+  /** Bytes of the budget held by segments already cut and being written: freed once checkpointed. */
+  get drainingSegmentBytes(): number {
+    let bytes = this.inCommit?.segment?.budgetBytes ?? 0;
+    for (const item of this.sealed) bytes += item.segment?.budgetBytes ?? 0;
+    return bytes;
+  }
+
   /** Shutdown or handoff: wait for earlier cuts, then cut and write what is open. */
   private async forceCutOpenFile(): Promise<void> {
     await this.drain();
@@ -469,6 +476,8 @@ export class ShardConsumer<D extends DeadLetter = DeadLetter> {
   }
 
   private committing = false;
+  /** The sealed item the committer is writing now (no longer in `sealed`). */
+  private inCommit: Sealed<D> | undefined;
   private drainWaiters: (() => void)[] = [];
 
   private notifyDrain(): void {
@@ -495,6 +504,7 @@ export class ShardConsumer<D extends DeadLetter = DeadLetter> {
         continue;
       }
       this.committing = true;
+      this.inCommit = next;
       try {
         if (next.announced) await next.announced;
         if (next.file) {
@@ -525,6 +535,7 @@ export class ShardConsumer<D extends DeadLetter = DeadLetter> {
         break;
       } finally {
         this.committing = false;
+        this.inCommit = undefined;
       }
     }
     this.notifyDrain();

@@ -112,8 +112,8 @@ describe('MemoryBudget', () => {
 });
 
 describe('cutLargestSegments', () => {
-  function shard(shardId: string, openSegmentBytes: number, canCut = true) {
-    const s = { shardId, openSegmentBytes, cuts: 0, forceCut: () => canCut && s.cuts++ === 0 };
+  function shard(shardId: string, openSegmentBytes: number, canCut = true, drainingSegmentBytes = 0) {
+    const s = { shardId, openSegmentBytes, drainingSegmentBytes, cuts: 0, forceCut: () => canCut && s.cuts++ === 0 };
     return s;
   }
 
@@ -132,6 +132,12 @@ describe('cutLargestSegments', () => {
       { shardId: 'b', bytes: 20 },
       { shardId: 'c', bytes: 10 },
     ]);
+  });
+
+  it('counts the bytes of segments already being written as freed, and cuts only for the rest', () => {
+    const shards = [shard('a', 40), shard('b', 30), shard('c', 20, true, 50)];
+    expect(cutLargestSegments(shards, 80)).toEqual([{ shardId: 'a', bytes: 40 }]);
+    expect(cutLargestSegments([shard('a', 40, true, 80)], 80)).toEqual([]);
   });
 
   it('cuts nothing without an excess, and never an empty segment', () => {
