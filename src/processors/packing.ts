@@ -7,9 +7,14 @@
  * record and the main thread must stay free for polling, leases and
  * uploads (a JSON header cost more than the processing it handed off):
  *   [u32 record count][str stream][str shard][u8 has range][str start][str end]
- *   per record: [str sequence][str partition key][f64 arrival ms][u32 data length]
- *               [u8 flags: 1 explicit hash key, 2 own shard id][str ehk][str shard]
- *   then every record's data, back to back.
+ *   [u8 keys are ASCII][u32 key bytes]
+ *   per record: [u16 sequence bytes][u16 partition key bytes][f64 arrival ms]
+ *               [u32 data length][u8 flags: 1 explicit hash key, 2 own shard id]
+ *               [str ehk][str shard]
+ *   then every record's sequence number and partition key, back to back (the
+ *   keys: one write and one read for the piece, not two per record), then
+ *   every record's data, back to back. The buffer may run on past the
+ *   end (a reused one, PieceBuffers): the reader never needs its length.
  * A str is [u16: ASCII flag bit + UTF-8 length][bytes].
  */
 import type { StreamRecord } from '../consumer/records.js';
@@ -20,7 +25,7 @@ const ASCII = 0x8000;
 const MAX_STR = 0x7fff;
 const HAS_EHK = 1;
 const OWN_SHARD = 2;
-// Fixed bytes per record: two string lengths, f64, u32, flags.
+// Fixed bytes per record: two key lengths, f64, u32, flags.
 const RECORD_FIXED = 2 + 2 + 8 + 4 + 1;
 
 /** Upper bound of a string's UTF-8 bytes plus its length prefix (3 bytes per UTF-16 unit at most). */
@@ -28,28 +33,66 @@ function strBound(s: string): number {
   return 2 + s.length * 3;
 }
 
-let scratch = Buffer.allocUnsafeSlow(0);
+/**
+ * Piece buffers that came back from the workers, for the next pieces. Each
+ * piece's buffer is transferred to a worker, and a fresh one per piece kept
+ * the main thread's collector busy: a transferred buffer counts against the
+ * isolate that made it until a GC sweeps it, so the main thread ran
+ * "external memory pressure" collections for memory it no longer held
+ * (8 against 5 per processors-bench run, and ~4 % more pool throughput
+ * without them: docs/performance.md). Bounded in count and in bytes, so it
+ * never holds more than `maxTotalBytes` (outside the memory budget, like
+ * the packing scratch buffer it replaced).
+ */
+export class PieceBuffers {
+  readonly #free: ArrayBuffer[] = [];
+  #bytes = 0;
+
+  constructor(
+    readonly maxBuffers = 8,
+    readonly maxTotalBytes = 8 << 20,
+  ) {}
+
+  /** A buffer of at least `bytes`: a returned one when one is large enough, else a new one. */
+  take(bytes: number): ArrayBuffer {
+    const free = this.#free;
+    for (let i = free.length - 1; i >= 0; i--) {
+      const ab = free[i]!;
+      if (ab.byteLength >= bytes) {
+        free[i] = free[free.length - 1]!;
+        free.pop();
+        this.#bytes -= ab.byteLength;
+        return ab;
+      }
+    }
+    // Its own memory (allocUnsafeSlow: never the shared pool), so it can be transferred.
+    return Buffer.allocUnsafeSlow(bytes).buffer as ArrayBuffer;
+  }
+
+  /** Keeps a buffer a worker handed back, unless it is detached or would pass a bound. */
+  give(ab: ArrayBuffer): void {
+    if (ab.byteLength === 0 || this.#free.length >= this.maxBuffers || this.#bytes + ab.byteLength > this.maxTotalBytes) return;
+    this.#free.push(ab);
+    this.#bytes += ab.byteLength;
+  }
+
+  /** Buffers and bytes held now. */
+  get held(): { buffers: number; bytes: number } {
+    return { buffers: this.#free.length, bytes: this.#bytes };
+  }
+}
+
+// Keeps nothing: every piece gets a buffer of its own.
+const ONE_SHOT = new PieceBuffers(0, 0);
 
 class PieceWriter {
   readonly buf: Buffer;
   readonly view: DataView;
   at = 0;
 
-  constructor(bytes: number) {
-    // One scratch buffer, reused: the bound over-counts every string about threefold, and a fresh
-    // allocation per piece made the main thread's collector run for memory it never kept. It stays at the
-    // largest piece's bound, outside the memory budget: a piece is part of one GetRecords response
-    // (at most 10 MB of payload), so about 12 MB.
-    if (scratch.byteLength < bytes) scratch = Buffer.allocUnsafeSlow(Math.max(bytes, scratch.byteLength * 2));
-    this.buf = scratch;
-    this.view = new DataView(this.buf.buffer, this.buf.byteOffset, this.buf.byteLength);
-  }
-
-  /** What was written, on memory of its own (allocUnsafeSlow: never the shared pool), so it can be transferred. */
-  take(): ArrayBuffer {
-    const exact = Buffer.allocUnsafeSlow(this.at);
-    this.buf.copy(exact, 0, 0, this.at);
-    return exact.buffer as ArrayBuffer;
+  constructor(readonly ab: ArrayBuffer) {
+    this.buf = Buffer.from(ab);
+    this.view = new DataView(ab);
   }
 
   str(s: string): void {
@@ -95,16 +138,30 @@ class PieceReader {
   }
 }
 
-export function packPiece(input: PieceInput): ArrayBuffer {
+/** The piece in one ArrayBuffer, taken from `buffers` (by default a new one of the piece's size). */
+export function packPiece(input: PieceInput, buffers: PieceBuffers = ONE_SHOT): ArrayBuffer {
   const range = input.hashKeyRange;
-  let bytes = 4 + strBound(input.streamName) + strBound(input.shardId) + 1 + (range ? strBound(range.startingHashKey) + strBound(range.endingHashKey) : 0);
-  for (const r of input.records) {
-    bytes += RECORD_FIXED + strBound(r.sequenceNumber) + strBound(r.partitionKey) + r.data.length;
+  const records = input.records;
+  const count = records.length;
+  // Every sequence number and partition key in one string, written with one native call: a loop per
+  // string cost more than the rest of the packing.
+  const keys = new Array<string>(count * 2);
+  let bytes = 4 + strBound(input.streamName) + strBound(input.shardId) + 1 + (range ? strBound(range.startingHashKey) + strBound(range.endingHashKey) : 0) + 5;
+  for (let i = 0; i < count; i++) {
+    const r = records[i]!;
+    keys[2 * i] = r.sequenceNumber;
+    keys[2 * i + 1] = r.partitionKey;
+    bytes += RECORD_FIXED + r.data.length;
     if (r.explicitHashKey !== undefined) bytes += strBound(r.explicitHashKey);
     if (r.shardId !== input.shardId) bytes += strBound(r.shardId);
   }
-  const w = new PieceWriter(bytes);
-  w.view.setUint32(0, input.records.length);
+  const joined = keys.join('');
+  const keyBytes = Buffer.byteLength(joined, 'utf8');
+  // Only ASCII has as many UTF-8 bytes as UTF-16 units: then every key's length is its byte count too.
+  const ascii = keyBytes === joined.length;
+  bytes += keyBytes;
+  const w = new PieceWriter(buffers.take(bytes));
+  w.view.setUint32(0, count);
   w.at = 4;
   w.str(input.streamName);
   w.str(input.shardId);
@@ -113,22 +170,34 @@ export function packPiece(input: PieceInput): ArrayBuffer {
     w.str(range.startingHashKey);
     w.str(range.endingHashKey);
   }
-  for (const r of input.records) {
-    w.str(r.sequenceNumber);
-    w.str(r.partitionKey);
-    w.view.setFloat64(w.at, r.arrivalMs);
-    w.view.setUint32(w.at + 8, r.data.length);
+  w.buf[w.at] = ascii ? 1 : 0;
+  w.view.setUint32(w.at + 1, keyBytes);
+  w.at += 5;
+  for (let i = 0; i < count; i++) {
+    const r = records[i]!;
+    w.view.setUint16(w.at, keyLength(r.sequenceNumber, ascii));
+    w.view.setUint16(w.at + 2, keyLength(r.partitionKey, ascii));
+    w.view.setFloat64(w.at + 4, r.arrivalMs);
+    w.view.setUint32(w.at + 12, r.data.length);
     const ownShard = r.shardId !== input.shardId;
-    w.buf[w.at + 12] = (r.explicitHashKey !== undefined ? HAS_EHK : 0) | (ownShard ? OWN_SHARD : 0);
-    w.at += 13;
+    w.buf[w.at + 16] = (r.explicitHashKey !== undefined ? HAS_EHK : 0) | (ownShard ? OWN_SHARD : 0);
+    w.at += RECORD_FIXED;
     if (r.explicitHashKey !== undefined) w.str(r.explicitHashKey);
     if (ownShard) w.str(r.shardId);
   }
-  for (const r of input.records) {
-    w.buf.set(r.data, w.at);
-    w.at += r.data.length;
+  w.at += w.buf.write(joined, w.at, keyBytes, ascii ? 'latin1' : 'utf8');
+  for (let i = 0; i < count; i++) {
+    const data = records[i]!.data;
+    w.buf.set(data, w.at);
+    w.at += data.length;
   }
-  return w.take();
+  return w.ab;
+}
+
+function keyLength(s: string, ascii: boolean): number {
+  const n = ascii ? s.length : Buffer.byteLength(s, 'utf8');
+  if (n > MAX_STR) throw new RangeError(`string of ${n} bytes cannot be packed`);
+  return n;
 }
 
 export function unpackPiece(ab: ArrayBuffer): PieceInput {
@@ -139,21 +208,42 @@ export function unpackPiece(ab: ArrayBuffer): PieceInput {
   const shardId = r.str();
   const hasRange = r.buf[r.at++] === 1;
   const hashKeyRange = hasRange ? { startingHashKey: r.str(), endingHashKey: r.str() } : undefined;
+  const ascii = r.buf[r.at] === 1;
+  const keyBytes = r.view.getUint32(r.at + 1);
+  r.at += 5;
   const records: StreamRecord[] = new Array<StreamRecord>(count);
-  const lengths = new Array<number>(count);
+  const lengths = new Array<number>(count * 3);
   for (let i = 0; i < count; i++) {
-    const sequenceNumber = r.str();
-    const partitionKey = r.str();
-    const arrivalMs = r.view.getFloat64(r.at);
-    lengths[i] = r.view.getUint32(r.at + 8);
-    const flags = r.buf[r.at + 12]!;
-    r.at += 13;
+    lengths[3 * i] = r.view.getUint16(r.at);
+    lengths[3 * i + 1] = r.view.getUint16(r.at + 2);
+    const arrivalMs = r.view.getFloat64(r.at + 4);
+    lengths[3 * i + 2] = r.view.getUint32(r.at + 12);
+    const flags = r.buf[r.at + 16]!;
+    r.at += RECORD_FIXED;
     const explicitHashKey = flags & HAS_EHK ? r.str() : undefined;
     const own = flags & OWN_SHARD ? r.str() : shardId;
-    records[i] = { shardId: own, sequenceNumber, subSequenceNumber: undefined, partitionKey, explicitHashKey, arrivalMs, data: EMPTY };
+    records[i] = { shardId: own, sequenceNumber: '', subSequenceNumber: undefined, partitionKey: '', explicitHashKey, arrivalMs, data: EMPTY };
   }
+  // ASCII keys: one decode, then slices of it (offsets in characters are offsets in bytes).
+  const keysAt = r.at;
+  const text = ascii ? r.buf.toString('latin1', keysAt, keysAt + keyBytes) : undefined;
+  let at = 0;
   for (let i = 0; i < count; i++) {
-    const length = lengths[i]!;
+    const rec = records[i]!;
+    const seq = lengths[3 * i]!;
+    const pk = lengths[3 * i + 1]!;
+    if (text !== undefined) {
+      rec.sequenceNumber = text.slice(at, at + seq);
+      rec.partitionKey = text.slice(at + seq, at + seq + pk);
+    } else {
+      rec.sequenceNumber = r.buf.toString('utf8', keysAt + at, keysAt + at + seq);
+      rec.partitionKey = r.buf.toString('utf8', keysAt + at + seq, keysAt + at + seq + pk);
+    }
+    at += seq + pk;
+  }
+  r.at = keysAt + keyBytes;
+  for (let i = 0; i < count; i++) {
+    const length = lengths[3 * i + 2]!;
     records[i]!.data = new Uint8Array(ab, r.at, length);
     r.at += length;
   }
@@ -161,6 +251,12 @@ export function unpackPiece(ab: ArrayBuffer): PieceInput {
 }
 
 const EMPTY = new Uint8Array(0);
+
+/** What a worker returns for a piece: the result, and the piece's buffer for reuse (PieceBuffers). */
+export interface PieceReply {
+  piece: ProcessedPiece;
+  spare: ArrayBuffer;
+}
 
 /**
  * A result goes back as the ProcessedPiece itself (structured clone) with

@@ -19,7 +19,7 @@ import { Piscina } from 'piscina';
 import { errorName } from '../errors.js';
 import { createProcessorContext, type ProcessorOptions } from './context.js';
 import { crashedRecordResult, mergePieces } from './merge.js';
-import { packPiece } from './packing.js';
+import { PieceBuffers, packPiece, type PieceReply } from './packing.js';
 import type { PieceInput, ProcessedPiece } from './piece.js';
 import type { ProcessorWorkerData, WorkerTestHooks } from './workerData.js';
 import type { EncodeCleansedTask } from './worker.js';
@@ -67,7 +67,7 @@ function isStartupError(err: unknown): boolean {
 }
 
 type PoolTask = ArrayBuffer | EncodeCleansedTask;
-type PoolResult = ProcessedPiece | Uint8Array;
+type PoolResult = PieceReply | Uint8Array;
 
 // Two queued tasks hide the round trip through the main thread between pieces.
 const TASKS_PER_THREAD = 2;
@@ -82,6 +82,8 @@ export class ProcessorPool {
   #closed = false;
   #crashedPieces = 0;
   #crashedRecords = 0;
+  /** Piece buffers the workers handed back, for the next pieces. */
+  readonly #buffers: PieceBuffers;
 
   /** Throws ConfigError at once when a schema does not compile or PII fields have no key. */
   constructor(opts: ProcessorPoolOptions) {
@@ -91,6 +93,8 @@ export class ProcessorPool {
     this.workers = workers ?? availableParallelism();
     const workerData: ProcessorWorkerData = { options: { ...options, serviceVersion: this.#serviceVersion }, niceness: niceness ?? 0, ...(testHooks ? { testHooks } : {}) };
     this.#piscinaOptions = { filename: workerFilename(), maxThreads: this.workers, workerData };
+    // One spare per task that can be in flight, and two more for the retries' pool.
+    this.#buffers = new PieceBuffers(this.workers * TASKS_PER_THREAD + 2);
     this.#piscina = new Piscina({ ...this.#piscinaOptions, minThreads: this.workers, idleTimeout: Infinity, concurrentTasksPerWorker: TASKS_PER_THREAD });
   }
 
@@ -112,8 +116,10 @@ export class ProcessorPool {
   }
 
   async #run(pool: Piscina<PoolTask, PoolResult>, input: PieceInput): Promise<ProcessedPiece> {
-    const buf = packPiece(input);
-    return (await pool.run(buf, { transferList: [buf] })) as ProcessedPiece;
+    const buf = packPiece(input, this.#buffers);
+    const reply = (await pool.run(buf, { transferList: [buf] })) as PieceReply;
+    this.#buffers.give(reply.spare);
+    return reply.piece;
   }
 
   async #retryRecordByRecord(input: PieceInput): Promise<ProcessedPiece> {

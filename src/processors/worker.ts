@@ -5,7 +5,7 @@
  */
 import { Piscina, move, transferableSymbol, valueSymbol } from 'piscina';
 import { createProcessorContext, type ProcessorContext } from './context.js';
-import { resultTransferList, unpackPiece } from './packing.js';
+import { resultTransferList, unpackPiece, type PieceReply } from './packing.js';
 import { processPiece } from './piece.js';
 import { crashHookFor, lowerThreadPriority, type ProcessorWorkerData } from './workerData.js';
 import { encodeParquet, type ParquetCompression } from '../sinks/parquet/encodeParquet.js';
@@ -27,9 +27,12 @@ function context(): ProcessorContext {
 }
 
 export default function processTask(task: ArrayBuffer): unknown {
-  const result = processPiece(unpackPiece(task), context());
-  // The result is cloned, except its byte arrays, whose memory moves to the main thread.
-  return move({ [transferableSymbol]: resultTransferList(result), [valueSymbol]: result });
+  const piece = processPiece(unpackPiece(task), context());
+  // The result is cloned, except its byte arrays, whose memory moves to the main thread. The piece's own
+  // buffer goes back too, for the next piece: nothing in the result points into it (raw lines, chunks
+  // and envelopes hold copies).
+  const reply: PieceReply = { piece, spare: task };
+  return move({ [transferableSymbol]: [...resultTransferList(piece), task], [valueSymbol]: reply });
 }
 
 export interface EncodeCleansedTask {

@@ -38,6 +38,20 @@ describe('ProcessorPool', () => {
       expect(pool.stats().completedTasks).toBeGreaterThanOrEqual(12);
       expect(pool.stats().workers).toBe(2);
     });
+
+    it('reuses piece buffers the workers hand back: pieces one after another, large then small then large, each result its own', async () => {
+      // Sequential, so every piece after the first is packed into a buffer an earlier, larger piece left stale bytes in.
+      const crashedBefore = pool.stats().crashedPieces;
+      for (const [p, size] of [120, 3, 60, 1, 120].entries()) {
+        const input = piece(Array.from({ length: size }, (_, i) => kinesisRecord(validJson(p * 1000 + i))));
+        const r = await pool.process(input);
+        expect(r.counts.valid).toBe(size);
+        expect(decodeChunks(r.cleansed).flatMap((c) => c.columns.product_id!)).toEqual(Array.from({ length: size }, (_, i) => `SKU-${p * 1000 + i}`));
+        expect(rawLines(r.raw).map((l) => decodeRawLine(l).sequenceNumber)).toEqual(input.records.map((x) => x.sequenceNumber));
+      }
+      // Not rescued by the record-by-record retry either.
+      expect(pool.stats().crashedPieces).toBe(crashedBefore);
+    });
   });
 
   describe.runIf(process.platform === 'linux')('worker thread priority', () => {

@@ -4,7 +4,7 @@
  */
 import { describe, expect, it } from 'vitest';
 import type { StreamRecord } from '../../src/consumer/records.js';
-import { packPiece, resultTransferList, unpackPiece } from '../../src/processors/packing.js';
+import { PieceBuffers, packPiece, resultTransferList, unpackPiece } from '../../src/processors/packing.js';
 import type { PieceInput, ProcessedPiece } from '../../src/processors/piece.js';
 
 const enc = new TextEncoder();
@@ -53,6 +53,18 @@ describe('packPiece / unpackPiece', () => {
     expect(plain(roundTrip(input))).toEqual(plain(input));
   });
 
+  it('keeps a key whose characters fit in one byte but are not ASCII (é), beside ASCII ones', () => {
+    const input: PieceInput = {
+      streamName: 'clicks',
+      shardId: 'shardId-000000000007',
+      hashKeyRange: undefined,
+      records: [record(0), record(1, { partitionKey: 'café' }), record(2)],
+    };
+    const out = roundTrip(input);
+    expect(out.records.map((r) => r.partitionKey)).toEqual(['user-0', 'café', 'user-2']);
+    expect(plain(out)).toEqual(plain(input));
+  });
+
   it('packs an empty piece', () => {
     const input: PieceInput = { streamName: 's', shardId: 'shardId-000000000000', hashKeyRange: undefined, records: [] };
     expect(roundTrip(input)).toEqual(input);
@@ -61,6 +73,60 @@ describe('packPiece / unpackPiece', () => {
   it('refuses a string too long for its length field instead of corrupting the piece', () => {
     const input: PieceInput = { streamName: 's', shardId: 'shardId-000000000000', hashKeyRange: undefined, records: [record(0, { partitionKey: 'x'.repeat(40_000) })] };
     expect(() => packPiece(input)).toThrow(RangeError);
+  });
+});
+
+describe('PieceBuffers (piece buffers handed back by the workers)', () => {
+  const piece = (n: number): PieceInput => ({ streamName: 'clicks', shardId: 'shardId-000000000007', hashKeyRange: undefined, records: Array.from({ length: n }, (_, i) => record(i)) });
+
+  it('packs the next piece into a returned buffer, and the stale bytes past its end change nothing', () => {
+    const buffers = new PieceBuffers();
+    const returned = new ArrayBuffer(1 << 20);
+    new Uint8Array(returned).fill(0xff);
+    buffers.give(returned);
+    const input = piece(50);
+    const packed = packPiece(input, buffers);
+    expect(packed).toBe(returned);
+    expect(buffers.held).toEqual({ buffers: 0, bytes: 0 });
+    expect(plain(unpackPiece(packed))).toEqual(plain(input));
+  });
+
+  it('allocates when no returned buffer is large enough, and keeps the small one', () => {
+    const buffers = new PieceBuffers();
+    const small = new ArrayBuffer(16);
+    buffers.give(small);
+    const packed = packPiece(piece(10), buffers);
+    expect(packed).not.toBe(small);
+    expect(buffers.held).toEqual({ buffers: 1, bytes: 16 });
+    expect(plain(unpackPiece(packed))).toEqual(plain(piece(10)));
+  });
+
+  it('drops detached buffers and keeps no more than its bounds in count and bytes', () => {
+    const buffers = new PieceBuffers(2, 1000);
+    const detached = new ArrayBuffer(100);
+    structuredClone(detached, { transfer: [detached] });
+    buffers.give(detached);
+    expect(buffers.held).toEqual({ buffers: 0, bytes: 0 });
+    buffers.give(new ArrayBuffer(600));
+    buffers.give(new ArrayBuffer(600)); // would pass 1,000 bytes
+    expect(buffers.held).toEqual({ buffers: 1, bytes: 600 });
+    buffers.give(new ArrayBuffer(300));
+    buffers.give(new ArrayBuffer(50)); // a third buffer
+    expect(buffers.held).toEqual({ buffers: 2, bytes: 900 });
+  });
+
+  it('hands each returned buffer out once', () => {
+    const buffers = new PieceBuffers();
+    const a = new ArrayBuffer(1 << 16);
+    const b = new ArrayBuffer(1 << 16);
+    buffers.give(a);
+    buffers.give(b);
+    const first = packPiece(piece(5), buffers);
+    const second = packPiece(piece(5), buffers);
+    const third = packPiece(piece(5), buffers);
+    expect(new Set([first, second])).toEqual(new Set([a, b]));
+    expect(third).not.toBe(a);
+    expect(third).not.toBe(b);
   });
 });
 
