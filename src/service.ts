@@ -29,6 +29,7 @@ import { createDynamoReadiness } from './http/readiness.js';
 import { dynamoLeaseTableProbe } from './http/dynamoLeaseTableProbe.js';
 import { createFirehosePort } from './sinks/firehosePort.js';
 import { FirehoseSink } from './sinks/firehoseSink.js';
+import { BUDGET_BYTES_PER_PAYLOAD_BYTE } from './consumer/pieceBudget.js';
 
 export interface ServicePorts {
   kinesis: KinesisPort;
@@ -149,7 +150,7 @@ export async function startService(config: Config, options: StartServiceOptions 
       maxRecordsPerCall: config.maxRecordsPerCall,
       initialPosition: config.initialPosition,
       initialTimestampMs: config.initialTimestampMs,
-      budgetBytesPerPayloadByte: 3,
+      budgetBytesPerPayloadByte: BUDGET_BYTES_PER_PAYLOAD_BYTE,
     },
   });
   let ops: OpsServer | undefined;

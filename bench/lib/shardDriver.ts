@@ -15,15 +15,24 @@ import type { CuttableShard } from '../../src/consumer/pressureRelief.js';
 import { SegmentCutter, type SegmentPiece } from '../../src/consumer/segmentCutter.js';
 import type { DlqEnvelope } from '../../src/processors/envelope.js';
 import type { LakeWriter, SealedFile, SealedSegment } from '../../src/sinks/lakeWriter.js';
+import { BUDGET_BYTES_PER_PAYLOAD_BYTE, rawFileReleaseBytes, segmentShare } from '../../src/consumer/pieceBudget.js';
 
-const BUDGET_BYTES_PER_PAYLOAD_BYTE = 3; // as src/service.ts
+interface DriverSegment {
+  segment: SealedSegment;
+  budgetBytes: number;
+  /** Sealed: its bytes count in drainingSegmentBytes. */
+  draining: boolean;
+}
+
+type FileRelease = { owner: DriverSegment; bytes: number } | undefined;
 
 export class ShardDriver implements CuttableShard {
   private readonly cutter: SegmentCutter;
   private open: SealedFile<DlqEnvelope> | undefined;
   /** Arrival times of the open file's records, kept only when someone listens for raw files. */
   private openArrivals: number[] = [];
-  private segment: { segment: SealedSegment<DlqEnvelope>; budgetBytes: number } | undefined;
+  private segment: DriverSegment | undefined;
+  private openFileBudgetBytes = 0;
   private chain: Promise<void> = Promise.resolve();
   private failure: unknown;
   committedRecords = 0;
@@ -82,7 +91,7 @@ export class ShardDriver implements CuttableShard {
     this.deps.budget.acquire(budgetBytes);
     if (piece.startsSegment) this.sealSegment();
     else if (piece.startsFile) this.sealFile();
-    this.segment ??= { segment: { shardId: this.shardId, firstSequence: first.sequenceNumber, lastSequence: first.sequenceNumber, forced: false, outputs: [] }, budgetBytes: 0 };
+    this.segment ??= { segment: { shardId: this.shardId, firstSequence: first.sequenceNumber, lastSequence: first.sequenceNumber, forced: false, outputs: [] }, budgetBytes: 0, draining: false };
     this.open ??= { shardId: this.shardId, firstSequence: first.sequenceNumber, lastSequence: first.sequenceNumber, firstArrivalMs: first.arrivalMs, kinesisRecords: 0, payloadBytes: 0, forced: false, outputs: [] };
     this.open.lastSequence = last.sequenceNumber;
     this.open.kinesisRecords += records.length;
@@ -90,9 +99,10 @@ export class ShardDriver implements CuttableShard {
     if (this.deps.onRawDurable) for (const r of records) this.openArrivals.push(r.arrivalMs);
     this.segment.segment.lastSequence = last.sequenceNumber;
     this.segment.budgetBytes += budgetBytes;
+    this.openFileBudgetBytes += budgetBytes;
     const output = this.deps.processor.process({ streamName: this.deps.streamName, shardId: this.shardId, hashKeyRange: undefined, records });
     this.open.outputs.push(output);
-    this.segment.segment.outputs.push(output);
+    this.segment.segment.outputs.push(segmentShare(output));
     if (piece.closesSegment) this.sealSegment();
     else if (piece.closesFile) this.sealFile();
   }
@@ -100,7 +110,7 @@ export class ShardDriver implements CuttableShard {
   private sealFile(): void {
     const file = this.open;
     this.open = undefined;
-    if (file) this.commit(file, undefined, this.takeArrivals());
+    if (file) this.commit(file, this.takeFileRelease(file, this.segment), undefined, this.takeArrivals());
   }
 
   private sealSegment(): void {
@@ -108,7 +118,13 @@ export class ShardDriver implements CuttableShard {
     const segment = this.segment;
     this.open = undefined;
     this.segment = undefined;
-    if (segment) this.commit(file, segment, this.takeArrivals());
+    if (segment) this.commit(file, file ? this.takeFileRelease(file, segment) : undefined, segment, this.takeArrivals());
+  }
+
+  private takeFileRelease(file: SealedFile<DlqEnvelope>, owner: DriverSegment | undefined): FileRelease {
+    const held = this.openFileBudgetBytes;
+    this.openFileBudgetBytes = 0;
+    return owner === undefined ? undefined : { owner, bytes: rawFileReleaseBytes(held, file.payloadBytes) };
   }
 
   private takeArrivals(): number[] {
@@ -118,13 +134,22 @@ export class ShardDriver implements CuttableShard {
   }
 
   // In order, one at a time per shard, like the consumer's commit loop.
-  private commit(file: SealedFile<DlqEnvelope> | undefined, segment: { segment: SealedSegment<DlqEnvelope>; budgetBytes: number } | undefined, arrivals: number[]): void {
-    if (segment) this.drainingSegmentBytes += segment.budgetBytes;
+  private commit(file: SealedFile<DlqEnvelope> | undefined, fileRelease: FileRelease, segment: DriverSegment | undefined, arrivals: number[]): void {
+    if (segment) {
+      segment.draining = true;
+      this.drainingSegmentBytes += segment.budgetBytes;
+    }
     this.chain = this.chain.then(async () => {
       if (this.failure) return;
       try {
         if (file) {
           const written = await this.deps.writer.write(file);
+          // As the consumer does: durable, so only the segment's share of its pieces stays counted.
+          if (fileRelease) {
+            fileRelease.owner.budgetBytes -= fileRelease.bytes;
+            if (fileRelease.owner.draining) this.drainingSegmentBytes -= fileRelease.bytes;
+            this.deps.budget.release(fileRelease.bytes);
+          }
           this.committedRecords += written.userRecords;
           this.deps.onRawDurable?.(arrivals);
         }

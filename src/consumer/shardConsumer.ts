@@ -20,6 +20,7 @@ import { ReadPacer } from './readPacer.js';
 import { backoffMs, sleep } from './backoff.js';
 import type { MemoryBudget } from './memoryBudget.js';
 import type { DeadLetter, PieceOutput, PieceProcessor } from './pieceProcessor.js';
+import { rawFileReleaseBytes, segmentShare } from './pieceBudget.js';
 import type { LakeWriter, SealedFile, SealedSegment, WrittenFile } from '../sinks/lakeWriter.js';
 import { canTransition, strongerReason, type ShardState, type ShutdownReason } from './shardStates.js';
 
@@ -61,8 +62,9 @@ export interface ShardConsumerDeps<D extends DeadLetter> {
   now?: () => number;
 }
 
-interface OpenSegment<D extends DeadLetter> {
-  segment: SealedSegment<D>;
+interface OpenSegment {
+  segment: SealedSegment;
+  /** Budget bytes this segment's pieces hold: all of them until their raw file is durable, then the segment's share. */
   budgetBytes: number;
 }
 
@@ -73,7 +75,9 @@ interface OpenSegment<D extends DeadLetter> {
  */
 interface Sealed<D extends DeadLetter> {
   file: SealedFile<D> | undefined;
-  segment: OpenSegment<D> | undefined;
+  /** Released from `owner` (the file's segment) once the file is durable (pieceBudget.ts). */
+  fileRelease: { owner: OpenSegment; bytes: number } | undefined;
+  segment: OpenSegment | undefined;
   /** For a forced cut: resolves once the cut is recorded in the lease; nothing of it is written before. */
   announced?: Promise<unknown>;
 }
@@ -94,7 +98,9 @@ export class ShardConsumer<D extends DeadLetter = DeadLetter> {
   private readonly log: Logger;
   private readonly now: () => number;
   private open: SealedFile<D> | undefined;
-  private segment: OpenSegment<D> | undefined;
+  private segment: OpenSegment | undefined;
+  /** Budget bytes acquired by the open raw file's pieces. */
+  private openFileBudgetBytes = 0;
   private readonly sealed: Sealed<D>[] = [];
   private committerWake: (() => void) | undefined;
   private committerDone: Promise<void> | undefined;
@@ -366,6 +372,7 @@ export class ShardConsumer<D extends DeadLetter = DeadLetter> {
     file.payloadBytes += payload;
     this.segment.segment.lastSequence = last.sequenceNumber;
     this.segment.budgetBytes += budgetBytes;
+    this.openFileBudgetBytes += budgetBytes;
     const output = this.deps.processor.process({
       streamName: this.deps.settings.streamName,
       shardId: this.shardId,
@@ -377,7 +384,7 @@ export class ShardConsumer<D extends DeadLetter = DeadLetter> {
       () => undefined,
     );
     file.outputs.push(output);
-    this.segment.segment.outputs.push(output);
+    this.segment.segment.outputs.push(segmentShare(output));
     if (piece.closesSegment) this.sealSegment(false);
     else if (piece.closesFile) this.sealFile();
   }
@@ -387,8 +394,15 @@ export class ShardConsumer<D extends DeadLetter = DeadLetter> {
     const file = this.open;
     if (!file) return;
     this.open = undefined;
-    this.sealed.push({ file, segment: undefined });
+    this.sealed.push({ file, fileRelease: this.takeFileRelease(file, this.segment), segment: undefined });
     this.committerWake?.();
+  }
+
+  /** What the open file's pieces give back to the budget once it is durable; resets the count for the next file. */
+  private takeFileRelease(file: SealedFile<D>, owner: OpenSegment | undefined): Sealed<D>['fileRelease'] {
+    const held = this.openFileBudgetBytes;
+    this.openFileBudgetBytes = 0;
+    return owner === undefined ? undefined : { owner, bytes: rawFileReleaseBytes(held, file.payloadBytes) };
   }
 
   /** Queues the open raw file together with the segment it ends; the checkpoint follows them. */
@@ -400,7 +414,8 @@ export class ShardConsumer<D extends DeadLetter = DeadLetter> {
     if (!segment) return;
     if (file) file.forced = forced;
     segment.segment.forced = forced;
-    this.sealed.push({ file, segment, ...(announced ? { announced } : {}) });
+    const fileRelease = file ? this.takeFileRelease(file, segment) : undefined;
+    this.sealed.push({ file, fileRelease, segment, ...(announced ? { announced } : {}) });
     this.committerWake?.();
   }
 
@@ -509,6 +524,12 @@ export class ShardConsumer<D extends DeadLetter = DeadLetter> {
         if (next.announced) await next.announced;
         if (next.file) {
           const written = await this.deps.writer.write(next.file, signal);
+          // Durable: its raw lines are let go, and only the segment's share stays counted.
+          if (next.fileRelease) {
+            next.fileRelease.owner.budgetBytes -= next.fileRelease.bytes;
+            this.deps.budget.release(next.fileRelease.bytes, this.shardId);
+            next.fileRelease = undefined;
+          }
           this.deps.observer?.onFileWritten?.(this.shardId, written, 0);
           if (signal.aborted || this.deps.lease.lost) break;
         }
@@ -553,5 +574,6 @@ export class ShardConsumer<D extends DeadLetter = DeadLetter> {
     if (this.segment) this.deps.budget.release(this.segment.budgetBytes, this.shardId);
     this.segment = undefined;
     this.open = undefined;
+    this.openFileBudgetBytes = 0;
   }
 }

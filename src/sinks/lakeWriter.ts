@@ -29,13 +29,16 @@ export interface SealedFile<D extends DeadLetter = DeadLetter> {
   outputs: Promise<PieceOutput<D>>[];
 }
 
-/** The span between two checkpoints: every piece of every raw file in it. */
-export interface SealedSegment<D extends DeadLetter = DeadLetter> {
+/** What a segment keeps of each piece's output (consumer/pieceBudget.ts, segmentShare). */
+export type SegmentPieceOutput = Pick<PieceOutput, 'cleansed' | 'lastSubSequenceNumber'>;
+
+/** The span between two checkpoints: the cleansed part of every piece of every raw file in it. */
+export interface SealedSegment {
   shardId: string;
   firstSequence: string;
   lastSequence: string;
   forced: boolean;
-  outputs: Promise<PieceOutput<D>>[];
+  outputs: Promise<SegmentPieceOutput>[];
 }
 
 export interface DeadLetterSink<D extends DeadLetter = DeadLetter> {
@@ -130,7 +133,7 @@ export class LakeWriter<D extends DeadLetter = DeadLetter> {
   }
 
   /** Writes the segment's cleansed files; returns the sub-sequence number to checkpoint with. */
-  async writeSegment(segment: SealedSegment<D>, signal?: AbortSignal): Promise<number | undefined> {
+  async writeSegment(segment: SealedSegment, signal?: AbortSignal): Promise<number | undefined> {
     const outputs = await Promise.all(segment.outputs);
     const byHour = new Map<string, { chunks: Uint8Array[]; rows: number }>();
     for (const o of outputs) {

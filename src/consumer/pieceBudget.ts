@@ -1,0 +1,43 @@
+/**
+ * How a piece counts against the memory budget over its life, shared by the
+ * consumer and the bench's ShardDriver.
+ *
+ * From the moment it is read until its raw file is durable, a piece holds
+ * its records, the packed copy in a worker, its raw lines (~1.7 bytes per
+ * payload byte for clickstream events) and its column chunks (~1.35): three
+ * bytes per payload byte are counted, the records and packed copy being
+ * short-lived. Once the raw file is written its lines are let go (the
+ * segment keeps only the cleansed part of each output, segmentShare), and
+ * only the column chunks wait for the segment's Parquet files and its
+ * checkpoint: 1.5 bytes per payload byte stay counted until then. Counting
+ * all three until the checkpoint paused reading, and cut segments early
+ * into smaller Parquet files, for memory the process no longer held.
+ */
+import type { DeadLetter, PieceOutput } from './pieceProcessor.js';
+import type { SegmentPieceOutput } from '../sinks/lakeWriter.js';
+
+/** Budget bytes per payload byte while a piece's raw file is not yet durable. */
+export const BUDGET_BYTES_PER_PAYLOAD_BYTE = 3;
+
+/** Budget bytes per payload byte that stay counted from the raw file's write to the segment's checkpoint. */
+export const SEGMENT_BUDGET_BYTES_PER_PAYLOAD_BYTE = 1.5;
+
+/**
+ * Bytes to release once a raw file is durable: what its pieces acquired
+ * (`heldBytes`), less the segment's share of its payload.
+ */
+export function rawFileReleaseBytes(heldBytes: number, payloadBytes: number): number {
+  return Math.max(0, heldBytes - Math.ceil(payloadBytes * SEGMENT_BUDGET_BYTES_PER_PAYLOAD_BYTE));
+}
+
+/**
+ * The part of a piece's output its segment needs: the cleansed rows and the
+ * last sub-sequence number. The raw lines and dead letters leave with the
+ * raw file; keeping the whole output would keep them until the checkpoint.
+ */
+export function segmentShare<D extends DeadLetter>(output: Promise<PieceOutput<D>>): Promise<SegmentPieceOutput> {
+  const share = output.then((o): SegmentPieceOutput => ({ cleansed: o.cleansed, lastSubSequenceNumber: o.lastSubSequenceNumber }));
+  // Awaited only when the segment is written; until then a failed piece must not count as an unhandled rejection.
+  share.catch(() => undefined);
+  return share;
+}
