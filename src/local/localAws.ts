@@ -18,6 +18,8 @@ export interface LocalAwsEndpoints {
   sqs: string;
   /** Undefined when moto is not installed (the npm-only fallback has no Firehose). */
   firehose: string | undefined;
+  /** Secrets Manager (KL_PII_KEY_SECRET_ARN), moto only like Firehose. */
+  secretsManager: string | undefined;
 }
 
 export interface LocalAwsStack {
@@ -190,7 +192,7 @@ export async function startLocalAws(options: StartOptions): Promise<LocalAwsStac
       waitForHttp(useMoto ? `${o}/moto-api/` : `${o}/health`, useMoto ? 'moto_server' : 'fauxqs', objects),
       ...(queues ? [waitForHttp(`${q}/health`, 'fauxqs', queues)] : []),
     ]);
-    const endpoints: LocalAwsEndpoints = { kinesis: k, dynamodb: d, s3: o, sqs: q, firehose: useMoto ? o : undefined };
+    const endpoints: LocalAwsEndpoints = { kinesis: k, dynamodb: d, s3: o, sqs: q, firehose: useMoto ? o : undefined, secretsManager: useMoto ? o : undefined };
     return {
       endpoints,
       objectEmulator: useMoto ? 'moto' : 'fauxqs',
@@ -218,6 +220,7 @@ export function localAwsEnv(endpoints: LocalAwsEndpoints): Record<string, string
     KL_S3_FORCE_PATH_STYLE: 'true',
   };
   if (endpoints.firehose) env.AWS_ENDPOINT_URL_FIREHOSE = endpoints.firehose;
+  if (endpoints.secretsManager) env.AWS_ENDPOINT_URL_SECRETS_MANAGER = endpoints.secretsManager;
   return env;
 }
 

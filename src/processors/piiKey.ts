@@ -6,13 +6,19 @@
 import { GetSecretValueCommand, SecretsManagerClient } from '@aws-sdk/client-secrets-manager';
 import { NodeHttpHandler } from '@smithy/node-http-handler';
 import { ConfigError, errorMessage } from '../errors.js';
+import { MAX_ATTEMPTS, SILENT_SDK_LOGGER } from '../aws/sdkDefaults.js';
 
 /** The one Secrets Manager call the service makes. */
 export interface SecretPort {
   getSecretString(secretId: string): Promise<string | undefined>;
 }
 
-export function createSecretPort(client: SecretsManagerClient = new SecretsManagerClient({ requestHandler: new NodeHttpHandler() })): SecretPort {
+// One call at start-up: no keep-alive agent (nothing to reuse), but the project's retries, timeouts and quiet logger.
+function defaultSecretsClient(): SecretsManagerClient {
+  return new SecretsManagerClient({ requestHandler: new NodeHttpHandler({ connectionTimeout: 5_000, requestTimeout: 10_000 }), maxAttempts: MAX_ATTEMPTS, logger: SILENT_SDK_LOGGER });
+}
+
+export function createSecretPort(client: SecretsManagerClient = defaultSecretsClient()): SecretPort {
   return {
     async getSecretString(secretId) {
       const out = await client.send(new GetSecretValueCommand({ SecretId: secretId }));

@@ -1,6 +1,6 @@
 /** The one Firehose call the cleansed sink makes, behind a port so tests can inject partial failures. */
 import { FirehoseClient, PutRecordBatchCommand } from '@aws-sdk/client-firehose';
-import { NodeHttpHandler } from '@smithy/node-http-handler';
+import { DEFAULT_MAX_SOCKETS, MAX_ATTEMPTS, SILENT_SDK_LOGGER, httpHandler } from '../aws/sdkDefaults.js';
 
 export interface FirehoseBatchResult {
   /** One entry per record sent, in order: the ErrorCode Firehose reported, or undefined when accepted. */
@@ -13,7 +13,12 @@ export interface FirehosePort {
   destroy(): void;
 }
 
-export function createFirehosePort(client: FirehoseClient = new FirehoseClient({ requestHandler: new NodeHttpHandler(), maxAttempts: 3 })): FirehosePort {
+/** The project's shared client settings (aws/sdkDefaults.ts); a batch carries up to 4 MiB, hence the longer timeout. */
+function defaultFirehoseClient(): FirehoseClient {
+  return new FirehoseClient({ requestHandler: httpHandler(DEFAULT_MAX_SOCKETS, 30_000), maxAttempts: MAX_ATTEMPTS, logger: SILENT_SDK_LOGGER });
+}
+
+export function createFirehosePort(client: FirehoseClient = defaultFirehoseClient()): FirehosePort {
   return {
     async putRecordBatch(deliveryStream, records) {
       const out = await client.send(new PutRecordBatchCommand({ DeliveryStreamName: deliveryStream, Records: records.map((Data) => ({ Data })) }));
