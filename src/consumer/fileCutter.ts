@@ -71,36 +71,42 @@ export class FileCutter {
    */
   split(records: readonly StreamRecord[]): Piece[] {
     const pieces: Piece[] = [];
-    let current: Piece | undefined;
-    const finish = (closesFile: boolean): void => {
-      if (!current) return;
-      current.closesFile = closesFile;
-      pieces.push(current);
-      current = undefined;
+    // The open piece is records[start, i): sliced out once it ends (one copy of its references, not a push per record).
+    let start = -1;
+    let startsFile = false;
+    const finish = (end: number, closesFile: boolean): void => {
+      if (start < 0) return;
+      pieces.push({ records: records.slice(start, end), startsFile, closesFile });
+      start = -1;
     };
-    for (const record of records) {
-      const window = this.windowOf(record.arrivalMs);
+    const rules = this.rules;
+    for (let i = 0; i < records.length; i++) {
+      const record = records[i]!;
+      const window = Math.floor(record.arrivalMs / rules.intervalMs);
       const size = record.data.byteLength;
-      if (this.open && (window > this.open.window || this.open.bytes + size > this.rules.maxBytes)) {
-        finish(true);
-        this.open = undefined;
+      let open = this.open;
+      if (open && (window > open.window || open.bytes + size > rules.maxBytes)) {
+        finish(i, true);
+        open = this.open = undefined;
       }
-      if (!this.open) {
-        this.open = { window, records: 0, bytes: 0 };
-        current = { records: [], startsFile: true, closesFile: false };
+      if (!open) {
+        open = this.open = { window, records: 0, bytes: 0 };
+        start = i;
+        startsFile = true;
+      } else if (start < 0) {
+        start = i;
+        startsFile = false;
       }
-      current ??= { records: [], startsFile: false, closesFile: false };
-      current.records.push(record);
-      this.open.records += 1;
-      this.open.bytes += size;
+      open.records += 1;
+      open.bytes += size;
       const forced = this.forcedCutSequence !== undefined && compareSequence(record.sequenceNumber, this.forcedCutSequence) >= 0;
       if (forced) this.forcedCutSequence = undefined;
-      if (forced || this.open.records >= this.rules.maxRecords || this.open.bytes >= this.rules.maxBytes) {
-        finish(true);
+      if (forced || open.records >= rules.maxRecords || open.bytes >= rules.maxBytes) {
+        finish(i + 1, true);
         this.open = undefined;
       }
     }
-    finish(false);
+    finish(records.length, false);
     return pieces;
   }
 }
