@@ -156,9 +156,11 @@ export function packPiece(input: PieceInput, buffers: PieceBuffers = ONE_SHOT): 
     if (r.shardId !== input.shardId) bytes += strBound(r.shardId);
   }
   const joined = keys.join('');
-  const keyBytes = Buffer.byteLength(joined, 'utf8');
+  let keyBytes = Buffer.byteLength(joined, 'utf8');
   // Only ASCII has as many UTF-8 bytes as UTF-16 units: then every key's length is its byte count too.
   const ascii = keyBytes === joined.length;
+  // Otherwise each key is measured and written alone: joined, two lone surrogates could meet and encode as one pair.
+  if (!ascii) keyBytes = keys.reduce((n, k) => n + Buffer.byteLength(k, 'utf8'), 0);
   bytes += keyBytes;
   const w = new PieceWriter(buffers.take(bytes));
   w.view.setUint32(0, count);
@@ -185,7 +187,8 @@ export function packPiece(input: PieceInput, buffers: PieceBuffers = ONE_SHOT): 
     if (r.explicitHashKey !== undefined) w.str(r.explicitHashKey);
     if (ownShard) w.str(r.shardId);
   }
-  w.at += w.buf.write(joined, w.at, keyBytes, ascii ? 'latin1' : 'utf8');
+  if (ascii) w.at += w.buf.write(joined, w.at, keyBytes, 'latin1');
+  else for (const k of keys) w.at += w.buf.write(k, w.at, 'utf8');
   for (let i = 0; i < count; i++) {
     const data = records[i]!.data;
     w.buf.set(data, w.at);

@@ -65,6 +65,18 @@ describe('packPiece / unpackPiece', () => {
     expect(plain(out)).toEqual(plain(input));
   });
 
+  it('keeps keys apart that would join into one character (a lone high surrogate, then a key starting with a lone low one)', () => {
+    const input: PieceInput = {
+      streamName: 'clicks',
+      shardId: 'shardId-000000000007',
+      hashKeyRange: undefined,
+      records: [record(0, { partitionKey: 'a\ud83d' }), record(1, { sequenceNumber: '\ude00-1' }), record(2)],
+    };
+    const out = roundTrip(input);
+    expect(out.records.map((r) => [r.sequenceNumber, r.partitionKey])).toEqual(input.records.map((r) => [Buffer.from(r.sequenceNumber).toString(), Buffer.from(r.partitionKey).toString()]));
+    expect(out.records[2]!.sequenceNumber).toBe(input.records[2]!.sequenceNumber);
+  });
+
   it('packs an empty piece', () => {
     const input: PieceInput = { streamName: 's', shardId: 'shardId-000000000000', hashKeyRange: undefined, records: [] };
     expect(roundTrip(input)).toEqual(input);
