@@ -1,6 +1,6 @@
 /** The container environment is checked against the service's own KL_* contract at synth time. */
 import { describe, expect, it } from 'vitest';
-import { containerEnvironment, type ContainerEnvironmentInput } from '../../deploy/ecs/lib/containerEnvironment.js';
+import { containerEnvironment, memoryBudgetBytesFor, type ContainerEnvironmentInput } from '../../deploy/ecs/lib/containerEnvironment.js';
 import { OPTIONS } from '../../src/config/options.js';
 
 const base: ContainerEnvironmentInput = {
@@ -10,6 +10,7 @@ const base: ContainerEnvironmentInput = {
   dlqUrl: 'https://sqs.eu-west-1.amazonaws.com/123456789012/lake-dlq',
   piiKeySecretArn: undefined,
   firehoseDeliveryStreamName: undefined,
+  taskMemoryMiB: 2048,
   overrides: {},
 };
 
@@ -35,6 +36,20 @@ describe('containerEnvironment', () => {
   it('rejects a value the service would reject at start-up', () => {
     expect(() => containerEnvironment({ ...base, overrides: { KL_FLUSH_INTERVAL_MS: '5' } })).toThrow(/KL_FLUSH_INTERVAL_MS/);
     expect(() => containerEnvironment({ ...base, streamName: 'bad name!' })).toThrow(/KL_STREAM_NAME/);
+  });
+
+  it('sizes the memory budget from the task: the service default for 2 GiB, the same share of larger tasks', () => {
+    const defaultBudget = OPTIONS.find((o) => o.env === 'KL_MEMORY_BUDGET_BYTES')!.defaultValue!();
+    expect(Number(containerEnvironment(base).KL_MEMORY_BUDGET_BYTES)).toBe(768 * 1024 * 1024);
+    expect(memoryBudgetBytesFor(2048)).toBe(defaultBudget);
+    expect(Number(containerEnvironment({ ...base, taskMemoryMiB: 8192 }).KL_MEMORY_BUDGET_BYTES)).toBe(3072 * 1024 * 1024);
+  });
+
+  it('keeps an overridden budget, and refuses one that leaves the task too little memory', () => {
+    expect(containerEnvironment({ ...base, overrides: { KL_MEMORY_BUDGET_BYTES: String(1024 * 1024 * 1024) } }).KL_MEMORY_BUDGET_BYTES).toBe(String(1024 * 1024 * 1024));
+    expect(() => containerEnvironment({ ...base, overrides: { KL_MEMORY_BUDGET_BYTES: String(1800 * 1024 * 1024) } })).toThrow(
+      /^KL_MEMORY_BUDGET_BYTES=1887436800 is over 75 % of the task's 2048 MiB: lower it, or raise memoryMiB/,
+    );
   });
 
   it('refuses to override what the stack derives itself', () => {

@@ -7,6 +7,7 @@ import { Match } from 'aws-cdk-lib/assertions';
 import { describe, expect, it } from 'vitest';
 import { OPTIONS } from '../../src/config/options.js';
 import { synthStack } from './synthStack.js';
+import { memoryBudgetBytesFor } from '../../deploy/ecs/lib/containerEnvironment.js';
 import { onlyResource, refersTo, resourcesOf } from './templateQueries.js';
 
 const APP = 'lake-stack-test';
@@ -146,6 +147,8 @@ describe('KinesisLakeStack', () => {
     expect(c.StopTimeout).toBe(120);
     expect(Number(value('KL_SHUTDOWN_TIMEOUT_MS'))).toBeLessThan(c.StopTimeout * 1000);
     expect(c.ReadonlyRootFilesystem).toBe(true);
+    const [, taskDefinition] = onlyResource(template, 'AWS::ECS::TaskDefinition');
+    expect(Number(value('KL_MEMORY_BUDGET_BYTES'))).toBe(memoryBudgetBytesFor(Number(taskDefinition.Properties.Memory)));
     expect(c.User).not.toMatch(/^(root|0)(:|$)/);
     expect(c.PortMappings.map((p) => p.ContainerPort)).toEqual([Number(value('KL_METRICS_PORT'))]);
     expect(c.HealthCheck.Command[0]).toBe('CMD');

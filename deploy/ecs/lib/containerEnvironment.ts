@@ -22,7 +22,25 @@ export interface ContainerEnvironmentInput {
   dlqUrl: string;
   piiKeySecretArn: string | undefined;
   firehoseDeliveryStreamName: string | undefined;
+  /** The task's memory: KL_MEMORY_BUDGET_BYTES is sized from it unless overridden. */
+  taskMemoryMiB: number;
   overrides: Record<string, string>;
+}
+
+const MiB = 1024 * 1024;
+export const MEMORY_BUDGET_ENV = 'KL_MEMORY_BUDGET_BYTES';
+/** The service's default budget is 768 MiB for a 2 GiB task: the same share of any task size. */
+const BUDGET_SHARE_OF_TASK = 0.375;
+/**
+ * Most of the task an overridden budget may take: Node, the worker threads'
+ * heaps, sockets and the buffers outside the budget need the rest (the
+ * `memory` bench's RSS runs ~50 MB above the budget at 32 shards).
+ */
+const MAX_BUDGET_SHARE_OF_TASK = 0.75;
+
+/** KL_MEMORY_BUDGET_BYTES for a task of `taskMemoryMiB`. */
+export function memoryBudgetBytesFor(taskMemoryMiB: number): number {
+  return Math.floor(taskMemoryMiB * BUDGET_SHARE_OF_TASK) * MiB;
 }
 
 function optionNamed(env: string): OptionSpec | undefined {
@@ -55,6 +73,14 @@ export function containerEnvironment(input: ContainerEnvironmentInput): Record<s
   for (const [name, value] of Object.entries(input.overrides)) {
     if (name in env) throw new Error(`${name} is set by the stack itself; change its stack property instead`);
     env[name] = value;
+  }
+  // A budget sized for a 2 GiB task would leave a larger task's memory unused, and cut segments early.
+  env[MEMORY_BUDGET_ENV] ??= String(memoryBudgetBytesFor(input.taskMemoryMiB));
+  const budget = Number(env[MEMORY_BUDGET_ENV]);
+  if (!Token.isUnresolved(env[MEMORY_BUDGET_ENV]) && budget > input.taskMemoryMiB * MiB * MAX_BUDGET_SHARE_OF_TASK) {
+    throw new Error(
+      `${MEMORY_BUDGET_ENV}=${env[MEMORY_BUDGET_ENV]} is over ${MAX_BUDGET_SHARE_OF_TASK * 100} % of the task's ${input.taskMemoryMiB} MiB: lower it, or raise memoryMiB (the rest holds Node, the worker threads and buffers outside the budget)`,
+    );
   }
   for (const [name, value] of Object.entries(env)) checked(name, value);
   return env;

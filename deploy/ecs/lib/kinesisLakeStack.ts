@@ -88,6 +88,7 @@ export class KinesisLakeStack extends Stack {
         dlqUrl: queue.queueUrl,
         piiKeySecretArn: props.piiKeySecretArn,
         firehoseDeliveryStreamName: firehoseName,
+        taskMemoryMiB: props.memoryMiB,
         overrides: props.environment,
       }),
       taskRoleStatements: taskRoleStatements({
