@@ -22,17 +22,13 @@ import { loadavg } from 'node:os';
 import { performance } from 'node:perf_hooks';
 import { fileURLToPath, pathToFileURL } from 'node:url';
 import { promisify } from 'node:util';
+import { numberArg } from './lib/args.js';
 import { ShardRecords, type RecordSpec } from './lib/events.js';
 import { MAX_PIECE_RECORDS } from '../src/consumer/segmentCutter.js';
 import { createProcessorContext, type ProcessorOptions } from '../src/processors/context.js';
 import { processPiece, type PieceInput } from '../src/processors/piece.js';
 import { ProcessorPool } from '../src/processors/pool.js';
 import { DEFAULT_SCHEMA_DIR } from '../src/processors/schemas.js';
-
-function arg(args: string[], name: string, def: number): number {
-  const i = args.indexOf(`--${name}`);
-  return i >= 0 && args[i + 1] !== undefined ? Number(args[i + 1]) : def;
-}
 
 const CATEGORIES = ['Electronics', ' books ', 'HOME & garden', 'toys', 'Sports ', 'beauty'];
 const QUERIES = ['wireless headphones', 'running shoes size 42', 'usb-c cable 2m', 'standing desk', 'coffee grinder burr'];
@@ -178,10 +174,10 @@ function mean(values: number[]): number {
 }
 
 export default async function run(args: string[]): Promise<Record<string, number | string>> {
-  const total = arg(args, 'records', 200_000);
-  const pieceSize = arg(args, 'piece', MAX_PIECE_RECORDS);
-  const workers = arg(args, 'workers', 2);
-  const rounds = arg(args, 'rounds', 2);
+  const total = numberArg(args, 'records', 200_000);
+  const pieceSize = numberArg(args, 'piece', MAX_PIECE_RECORDS);
+  const workers = numberArg(args, 'workers', 2);
+  const rounds = numberArg(args, 'rounds', 2);
   const childArgs = ['--records', String(total), '--piece', String(pieceSize), '--workers', String(workers)];
   const inline: ModeFigures[] = [];
   const pooled: ModeFigures[] = [];
@@ -218,7 +214,7 @@ if (import.meta.url === pathToFileURL(process.argv[1] ?? '').href) {
   const mode = args[args.indexOf('--mode') + 1];
   const job =
     mode === 'inline' || mode === 'pool'
-      ? measureMode(mode, arg(args, 'records', 200_000), arg(args, 'piece', MAX_PIECE_RECORDS), arg(args, 'workers', 2))
+      ? measureMode(mode, numberArg(args, 'records', 200_000), numberArg(args, 'piece', MAX_PIECE_RECORDS), numberArg(args, 'workers', 2))
       : run(args);
   job.then(
     (r) => console.log(JSON.stringify(r)),

@@ -82,7 +82,7 @@ export class FileCutter {
     const rules = this.rules;
     for (let i = 0; i < records.length; i++) {
       const record = records[i]!;
-      const window = Math.floor(record.arrivalMs / rules.intervalMs);
+      const window = this.windowOf(record.arrivalMs);
       const size = record.data.byteLength;
       let open = this.open;
       if (open && (window > open.window || open.bytes + size > rules.maxBytes)) {
