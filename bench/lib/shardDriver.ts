@@ -15,7 +15,7 @@ import type { CuttableShard } from '../../src/consumer/pressureRelief.js';
 import { SegmentCutter, type SegmentPiece } from '../../src/consumer/segmentCutter.js';
 import type { DlqEnvelope } from '../../src/processors/envelope.js';
 import type { LakeWriter, SealedFile, SealedSegment } from '../../src/sinks/lakeWriter.js';
-import { BUDGET_BYTES_PER_PAYLOAD_BYTE, rawFileReleaseBytes, segmentShare } from '../../src/consumer/pieceBudget.js';
+import { BUDGET_BYTES_PER_PAYLOAD_BYTE, OpenFileBudget, segmentShare, type FileRelease } from '../../src/consumer/pieceBudget.js';
 
 interface DriverSegment {
   segment: SealedSegment;
@@ -24,15 +24,13 @@ interface DriverSegment {
   draining: boolean;
 }
 
-type FileRelease = { owner: DriverSegment; bytes: number } | undefined;
-
 export class ShardDriver implements CuttableShard {
   private readonly cutter: SegmentCutter;
   private open: SealedFile<DlqEnvelope> | undefined;
   /** Arrival times of the open file's records, kept only when someone listens for raw files. */
   private openArrivals: number[] = [];
   private segment: DriverSegment | undefined;
-  private openFileBudgetBytes = 0;
+  private readonly openFileBudget = new OpenFileBudget();
   private chain: Promise<void> = Promise.resolve();
   private failure: unknown;
   committedRecords = 0;
@@ -99,7 +97,7 @@ export class ShardDriver implements CuttableShard {
     if (this.deps.onRawDurable) for (const r of records) this.openArrivals.push(r.arrivalMs);
     this.segment.segment.lastSequence = last.sequenceNumber;
     this.segment.budgetBytes += budgetBytes;
-    this.openFileBudgetBytes += budgetBytes;
+    this.openFileBudget.add(budgetBytes);
     const output = this.deps.processor.process({ streamName: this.deps.streamName, shardId: this.shardId, hashKeyRange: undefined, records });
     this.open.outputs.push(output);
     this.segment.segment.outputs.push(segmentShare(output));
@@ -110,7 +108,7 @@ export class ShardDriver implements CuttableShard {
   private sealFile(): void {
     const file = this.open;
     this.open = undefined;
-    if (file) this.commit(file, this.takeFileRelease(file, this.segment), undefined, this.takeArrivals());
+    if (file) this.commit(file, this.openFileBudget.seal(file.payloadBytes, this.segment), undefined, this.takeArrivals());
   }
 
   private sealSegment(): void {
@@ -118,13 +116,7 @@ export class ShardDriver implements CuttableShard {
     const segment = this.segment;
     this.open = undefined;
     this.segment = undefined;
-    if (segment) this.commit(file, file ? this.takeFileRelease(file, segment) : undefined, segment, this.takeArrivals());
-  }
-
-  private takeFileRelease(file: SealedFile<DlqEnvelope>, owner: DriverSegment | undefined): FileRelease {
-    const held = this.openFileBudgetBytes;
-    this.openFileBudgetBytes = 0;
-    return owner === undefined ? undefined : { owner, bytes: rawFileReleaseBytes(held, file.payloadBytes) };
+    if (segment) this.commit(file, file ? this.openFileBudget.seal(file.payloadBytes, segment) : undefined, segment, this.takeArrivals());
   }
 
   private takeArrivals(): number[] {
@@ -134,7 +126,7 @@ export class ShardDriver implements CuttableShard {
   }
 
   // In order, one at a time per shard, like the consumer's commit loop.
-  private commit(file: SealedFile<DlqEnvelope> | undefined, fileRelease: FileRelease, segment: DriverSegment | undefined, arrivals: number[]): void {
+  private commit(file: SealedFile<DlqEnvelope> | undefined, fileRelease: FileRelease<DriverSegment> | undefined, segment: DriverSegment | undefined, arrivals: number[]): void {
     if (segment) {
       segment.draining = true;
       this.drainingSegmentBytes += segment.budgetBytes;

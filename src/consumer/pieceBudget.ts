@@ -22,12 +22,35 @@ export const BUDGET_BYTES_PER_PAYLOAD_BYTE = 3;
 /** Budget bytes per payload byte that stay counted from the raw file's write to the segment's checkpoint. */
 export const SEGMENT_BUDGET_BYTES_PER_PAYLOAD_BYTE = 1.5;
 
-/**
- * Bytes to release once a raw file is durable: what its pieces acquired
- * (`heldBytes`), less the segment's share of its payload.
- */
-export function rawFileReleaseBytes(heldBytes: number, payloadBytes: number): number {
-  return Math.max(0, heldBytes - Math.ceil(payloadBytes * SEGMENT_BUDGET_BYTES_PER_PAYLOAD_BYTE));
+/** What a raw file gives back once durable: `bytes`, taken off its segment's (`owner`) count. */
+export interface FileRelease<O extends { budgetBytes: number }> {
+  owner: O;
+  bytes: number;
+}
+
+/** The budget bytes acquired by the open raw file's pieces, until the file is sealed. */
+export class OpenFileBudget {
+  #held = 0;
+
+  add(bytes: number): void {
+    this.#held += bytes;
+  }
+
+  /**
+   * Seals the open file (of `payloadBytes`): what to release from `owner`
+   * once it is durable, i.e. all its pieces acquired less the segment's
+   * share. The count starts again for the next file.
+   */
+  seal<O extends { budgetBytes: number }>(payloadBytes: number, owner: O | undefined): FileRelease<O> | undefined {
+    const held = this.#held;
+    this.#held = 0;
+    if (owner === undefined) return undefined;
+    return { owner, bytes: Math.max(0, held - Math.ceil(payloadBytes * SEGMENT_BUDGET_BYTES_PER_PAYLOAD_BYTE)) };
+  }
+
+  clear(): void {
+    this.#held = 0;
+  }
 }
 
 /**

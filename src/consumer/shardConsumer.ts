@@ -20,7 +20,7 @@ import { ReadPacer } from './readPacer.js';
 import { backoffMs, sleep } from './backoff.js';
 import type { MemoryBudget } from './memoryBudget.js';
 import type { DeadLetter, PieceOutput, PieceProcessor } from './pieceProcessor.js';
-import { rawFileReleaseBytes, segmentShare } from './pieceBudget.js';
+import { OpenFileBudget, segmentShare, type FileRelease } from './pieceBudget.js';
 import type { LakeWriter, SealedFile, SealedSegment, WrittenFile } from '../sinks/lakeWriter.js';
 import { canTransition, strongerReason, type ShardState, type ShutdownReason } from './shardStates.js';
 
@@ -76,7 +76,7 @@ interface OpenSegment {
 interface Sealed<D extends DeadLetter> {
   file: SealedFile<D> | undefined;
   /** Released from `owner` (the file's segment) once the file is durable (pieceBudget.ts). */
-  fileRelease: { owner: OpenSegment; bytes: number } | undefined;
+  fileRelease: FileRelease<OpenSegment> | undefined;
   segment: OpenSegment | undefined;
   /** For a forced cut: resolves once the cut is recorded in the lease; nothing of it is written before. */
   announced?: Promise<unknown>;
@@ -99,8 +99,7 @@ export class ShardConsumer<D extends DeadLetter = DeadLetter> {
   private readonly now: () => number;
   private open: SealedFile<D> | undefined;
   private segment: OpenSegment | undefined;
-  /** Budget bytes acquired by the open raw file's pieces. */
-  private openFileBudgetBytes = 0;
+  private readonly openFileBudget = new OpenFileBudget();
   private readonly sealed: Sealed<D>[] = [];
   private committerWake: (() => void) | undefined;
   private committerDone: Promise<void> | undefined;
@@ -372,7 +371,7 @@ export class ShardConsumer<D extends DeadLetter = DeadLetter> {
     file.payloadBytes += payload;
     this.segment.segment.lastSequence = last.sequenceNumber;
     this.segment.budgetBytes += budgetBytes;
-    this.openFileBudgetBytes += budgetBytes;
+    this.openFileBudget.add(budgetBytes);
     const output = this.deps.processor.process({
       streamName: this.deps.settings.streamName,
       shardId: this.shardId,
@@ -394,15 +393,8 @@ export class ShardConsumer<D extends DeadLetter = DeadLetter> {
     const file = this.open;
     if (!file) return;
     this.open = undefined;
-    this.sealed.push({ file, fileRelease: this.takeFileRelease(file, this.segment), segment: undefined });
+    this.sealed.push({ file, fileRelease: this.openFileBudget.seal(file.payloadBytes, this.segment), segment: undefined });
     this.committerWake?.();
-  }
-
-  /** What the open file's pieces give back to the budget once it is durable; resets the count for the next file. */
-  private takeFileRelease(file: SealedFile<D>, owner: OpenSegment | undefined): Sealed<D>['fileRelease'] {
-    const held = this.openFileBudgetBytes;
-    this.openFileBudgetBytes = 0;
-    return owner === undefined ? undefined : { owner, bytes: rawFileReleaseBytes(held, file.payloadBytes) };
   }
 
   /** Queues the open raw file together with the segment it ends; the checkpoint follows them. */
@@ -414,7 +406,7 @@ export class ShardConsumer<D extends DeadLetter = DeadLetter> {
     if (!segment) return;
     if (file) file.forced = forced;
     segment.segment.forced = forced;
-    const fileRelease = file ? this.takeFileRelease(file, segment) : undefined;
+    const fileRelease = file ? this.openFileBudget.seal(file.payloadBytes, segment) : undefined;
     this.sealed.push({ file, fileRelease, segment, ...(announced ? { announced } : {}) });
     this.committerWake?.();
   }
@@ -574,6 +566,6 @@ export class ShardConsumer<D extends DeadLetter = DeadLetter> {
     if (this.segment) this.deps.budget.release(this.segment.budgetBytes, this.shardId);
     this.segment = undefined;
     this.open = undefined;
-    this.openFileBudgetBytes = 0;
+    this.openFileBudget.clear();
   }
 }

@@ -3,10 +3,12 @@
  * only the shards holding more than the average pause (biggest first);
  * from the high watermark everyone pauses until the low one. And the
  * relief the consumer applies then: the largest open segments cut early.
+ * And what a raw file gives back to the budget once it is durable.
  */
 import { describe, expect, it } from 'vitest';
 import { MemoryBudget } from '../../src/consumer/memoryBudget.js';
 import { cutLargestSegments } from '../../src/consumer/pressureRelief.js';
+import { BUDGET_BYTES_PER_PAYLOAD_BYTE, OpenFileBudget, SEGMENT_BUDGET_BYTES_PER_PAYLOAD_BYTE } from '../../src/consumer/pieceBudget.js';
 
 /** Whether the wait resolved by the next macrotask. */
 async function settled(p: Promise<void>): Promise<boolean> {
@@ -145,5 +147,30 @@ describe('cutLargestSegments', () => {
     const empty = shard('e', 0);
     expect(cutLargestSegments([shard('a', 5), empty], 100)).toEqual([{ shardId: 'a', bytes: 5 }]);
     expect(empty.cuts).toBe(0);
+  });
+});
+
+describe('OpenFileBudget (what a durable raw file gives back)', () => {
+  it('releases what the file\'s pieces acquired, less the segment\'s share of its payload, and starts again', () => {
+    const files = new OpenFileBudget();
+    const segment = { budgetBytes: 0 };
+    for (const payload of [1000, 333]) files.add(Math.ceil(payload * BUDGET_BYTES_PER_PAYLOAD_BYTE));
+    const release = files.seal(1333, segment)!;
+    expect(release.owner).toBe(segment);
+    expect(release.bytes).toBe(3000 + 999 - Math.ceil(1333 * SEGMENT_BUDGET_BYTES_PER_PAYLOAD_BYTE));
+    // The next file counts only its own pieces.
+    files.add(300);
+    expect(files.seal(100, segment)!.bytes).toBe(150);
+  });
+
+  it('never releases more than was acquired, nor anything without a segment', () => {
+    const files = new OpenFileBudget();
+    files.add(100);
+    expect(files.seal(1000, { budgetBytes: 0 })!.bytes).toBe(0);
+    files.add(100);
+    expect(files.seal(10, undefined)).toBeUndefined();
+    files.add(100);
+    files.clear();
+    expect(files.seal(0, { budgetBytes: 0 })!.bytes).toBe(0);
   });
 });
