@@ -27,7 +27,6 @@ import { instrumentPort } from './metrics/instrumentedPorts.js';
 import { startOpsServer, type OpsServer } from './http/server.js';
 import { createDynamoReadiness } from './http/readiness.js';
 import { dynamoLeaseTableProbe } from './http/dynamoLeaseTableProbe.js';
-import { createFirehosePort } from './sinks/firehosePort.js';
 import { FirehoseSink } from './sinks/firehoseSink.js';
 import { BUDGET_BYTES_PER_PAYLOAD_BYTE } from './consumer/pieceBudget.js';
 
@@ -112,7 +111,8 @@ export async function startService(config: Config, options: StartServiceOptions 
   });
   const compression = config.parquetCompression === 'ZSTD' ? 'zstd' : 'snappy';
   // KL_SINK=firehose: cleansed rows go to Firehose instead of Parquet objects (docs/firehose.md).
-  const firehose = config.sink === 'FIREHOSE' ? createFirehosePort() : undefined;
+  // Loaded only when used: its SDK client is ~0.1 s of start-up CPU that the default deployment never needs.
+  const firehose = config.sink === 'FIREHOSE' ? (await import('./sinks/firehosePort.js')).createFirehosePort() : undefined;
   const writer = new LakeWriter<DlqEnvelope>({
     ...(firehose ? { cleansedSink: new FirehoseSink({ port: firehose, deliveryStream: config.firehoseStream!, logger }) } : {}),
     store: ports.store,

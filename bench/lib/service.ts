@@ -37,7 +37,9 @@ export async function startServiceProcess(clients: AwsClients, stream: string, e
   const out = createWriteStream(logFile);
   // KL_BENCH_CPU_PROF=<dir>: V8 CPU profiles of the service's threads, for finding where its time goes.
   const profile = process.env.KL_BENCH_CPU_PROF ? ['--cpu-prof', `--cpu-prof-dir=${process.env.KL_BENCH_CPU_PROF}`] : [];
-  const argv = [...profile, CLI, 'run'];
+  // KL_BENCH_NODE_FLAGS='--trace-opt --trace-deopt': node/V8 flags for the service process (NODE_OPTIONS refuses most V8 flags).
+  const flags = process.env.KL_BENCH_NODE_FLAGS ? process.env.KL_BENCH_NODE_FLAGS.split(' ').filter(Boolean) : [];
+  const argv = [...flags, ...profile, CLI, 'run'];
   const child = spawn(niceness > 0 ? 'nice' : process.execPath, niceness > 0 ? ['-n', String(niceness), process.execPath, ...argv] : argv, {
     env: {
       ...process.env,

@@ -3,7 +3,8 @@
  * consumer and the bench's ShardDriver.
  *
  * From the moment it is read until its raw file is durable, a piece holds
- * its records, the packed copy in a worker, its raw lines (~1.7 bytes per
+ * its records, the packed copy in a worker (only while it is one of the few
+ * pieces in flight, processors/taskSlots.ts), its raw lines (~1.7 bytes per
  * payload byte for clickstream events) and its column chunks (~1.35): three
  * bytes per payload byte are counted, the records and packed copy being
  * short-lived. Once the raw file is written its lines are let go (the

@@ -2,6 +2,6 @@
 export { processPiece, type PieceInput, type ProcessedPiece, type PieceCounts, type CleansedChunk } from './piece.js';
 export { ProcessorPool, type ProcessorPoolOptions, type ProcessorPoolStats } from './pool.js';
 export { createProcessorContext, processorOptionsFromConfig, type ProcessorContext, type ProcessorOptions } from './context.js';
-export { resolvePiiKey, createSecretPort, type SecretPort } from './piiKey.js';
+export { resolvePiiKey, type SecretPort } from './piiKey.js';
 export { envelopeId, type DlqEnvelope, type DlqReason, type DlqStage } from './envelope.js';
 export { DEFAULT_SCHEMA_DIR } from './schemas.js';

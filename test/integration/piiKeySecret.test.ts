@@ -7,7 +7,8 @@ import { randomUUID } from 'node:crypto';
 import { CreateSecretCommand, SecretsManagerClient } from '@aws-sdk/client-secrets-manager';
 import { describe, expect, it } from 'vitest';
 import { ConfigError } from '../../src/errors.js';
-import { createSecretPort, resolvePiiKey } from '../../src/processors/piiKey.js';
+import { resolvePiiKey } from '../../src/processors/piiKey.js';
+import { createSecretPort } from '../../src/processors/secretsManagerPort.js';
 
 // moto serves Secrets Manager; the npm-only fallback stack has none.
 describe.runIf(process.env.AWS_ENDPOINT_URL_SECRETS_MANAGER !== undefined)('PII key from Secrets Manager', () => {

@@ -28,7 +28,12 @@ describe('ProcessorPool', () => {
 
     it('processes many pieces concurrently, each result matching its own input', async () => {
       const inputs = Array.from({ length: 12 }, (_, p) => piece(Array.from({ length: 50 }, (_, i) => kinesisRecord(validJson(p * 1000 + i)))));
-      const results = await Promise.all(inputs.map((i) => pool.process(i)));
+      const pending = inputs.map((i) => pool.process(i));
+      // More pieces than task slots: three per thread are packed and handed over, the rest wait unpacked.
+      const submitted = pool.stats();
+      expect(submitted.piecesInFlight).toBe(2 * 3);
+      expect(submitted.queued).toBe(12 - 2 * 3);
+      const results = await Promise.all(pending);
       results.forEach((r, p) => {
         expect(r.counts.valid).toBe(50);
         const products = decodeChunks(r.cleansed).flatMap((c) => c.columns.product_id!);
@@ -52,6 +57,18 @@ describe('ProcessorPool', () => {
       // Not rescued by the record-by-record retry either.
       expect(pool.stats().crashedPieces).toBe(crashedBefore);
     });
+  });
+
+  it('finishes the pieces still waiting for a task slot when closed, and closes once however often asked', async () => {
+    const pool = new ProcessorPool({ ...testOptions(), workers: 1 });
+    const inputs = Array.from({ length: 8 }, (_, p) => piece(Array.from({ length: 20 }, (_, i) => kinesisRecord(validJson(p * 1000 + i)))));
+    const pending = inputs.map((i) => pool.process(i));
+    const closing = pool.close();
+    expect(pool.close()).toBe(closing);
+    const results = await Promise.all(pending);
+    await closing;
+    expect(results.map((r) => r.counts.valid)).toEqual(inputs.map(() => 20));
+    expect(pool.stats().crashedPieces).toBe(0);
   });
 
   describe.runIf(process.platform === 'linux')('worker thread priority', () => {
