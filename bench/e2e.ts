@@ -16,9 +16,16 @@
  * second the service spends is one kinesalite cannot spend serving it; the
  * drain has them to itself. In AWS the stream is served by other machines,
  * which the second run approximates by letting the emulators go first.
+ *
+ * The CPU seconds each side used (from /proc, Linux only) come with the
+ * figures: the service's, the emulators' during the service run and during
+ * the drain, and the best ratio those allow on this machine's cores, were
+ * all that work spread over them perfectly (`ratio_bound_by_shared_cpu`).
  */
+import { availableParallelism } from 'node:os';
 import { performance } from 'node:perf_hooks';
 import { numberArg } from './lib/args.js';
+import { processCpuSeconds, processesCpuSeconds } from './lib/cpuTime.js';
 import { drainStream } from './lib/drainLoop.js';
 import type { Figures } from './lib/report.js';
 import { serviceLog, startServiceProcess, waitForCheckpoints } from './lib/service.js';
@@ -32,9 +39,20 @@ interface ServiceRun {
   secondsFromStarted: number;
   rawObjects: number;
   cleansedObjects: number;
+  /** CPU seconds of the service process, from spawn to the last checkpoint. */
+  serviceCpuSeconds: number;
+  /** CPU seconds of the emulators and of this process (its checkpoint polling) over the same time. */
+  emulatorsCpuSeconds: number;
+  benchCpuSeconds: number;
+}
+
+function cpuSecondsOf(usage: NodeJS.CpuUsage): number {
+  return (usage.user + usage.system) / 1e6;
 }
 
 async function timeService(env: BenchStack, filled: FilledStream, flushMs: number, niceness: number): Promise<ServiceRun> {
+  const emulators0 = processesCpuSeconds(env.stack.pids);
+  const bench0 = process.cpuUsage();
   const started = performance.now();
   const service = await startServiceProcess(
     env.clients,
@@ -45,11 +63,22 @@ async function timeService(env: BenchStack, filled: FilledStream, flushMs: numbe
   try {
     await waitForCheckpoints(env.clients, service.appName, filled, 180_000, () => service.child.exitCode === null);
     const seconds = (performance.now() - started) / 1000;
+    const serviceCpuSeconds = processCpuSeconds(service.child.pid);
+    const emulatorsCpuSeconds = processesCpuSeconds(env.stack.pids) - emulators0;
+    const benchCpuSeconds = cpuSecondsOf(process.cpuUsage(bench0));
     const doneAtMs = Date.now();
     const log = serviceLog(service);
     const startedLine = log.split('\n').find((l) => l.includes('"msg":"kinesis-lake started"'));
     const secondsFromStarted = startedLine ? (doneAtMs - Date.parse((JSON.parse(startedLine) as { time: string }).time)) / 1000 : NaN;
-    return { seconds, secondsFromStarted, rawObjects: log.split('raw object written').length - 1, cleansedObjects: log.split('cleansed object written').length - 1 };
+    return {
+      seconds,
+      secondsFromStarted,
+      rawObjects: log.split('raw object written').length - 1,
+      cleansedObjects: log.split('cleansed object written').length - 1,
+      serviceCpuSeconds,
+      emulatorsCpuSeconds,
+      benchCpuSeconds,
+    };
   } finally {
     await service.stop();
   }
@@ -65,12 +94,20 @@ export default async function run(args: string[]): Promise<Figures> {
     const forDrain = await filledStream(env.clients, shards, records);
     const forService = await filledStream(env.clients, shards, records);
     const forNiced = await filledStream(env.clients, shards, records);
+    const drainEmulators0 = processesCpuSeconds(env.stack.pids);
+    const drainBench0 = process.cpuUsage();
     const drain = await drainStream(env.clients.kinesis, forDrain);
+    const drainEmulatorsCpuSeconds = processesCpuSeconds(env.stack.pids) - drainEmulators0;
+    const drainBenchCpuSeconds = cpuSecondsOf(process.cpuUsage(drainBench0));
     const plain = await timeService(env, forService, flushMs, 0);
     const niced = await timeService(env, forNiced, flushMs, niceness);
     const drainRps = drain.records / drain.seconds;
     const ratio = (seconds: number) => forService.records / seconds / drainRps;
     const yesNo = (r: number) => (r >= 0.8 ? 'yes' : 'no');
+    // Were the run's work spread over every core with none idle, it could take no less than this.
+    const plainCpuSeconds = plain.serviceCpuSeconds + plain.emulatorsCpuSeconds + plain.benchCpuSeconds;
+    const fastestSeconds = plainCpuSeconds / availableParallelism();
+    const cpu = (x: number) => Number(x.toFixed(2));
     return {
       scenario: 'e2e',
       records_per_s: Math.round(forService.records / plain.seconds),
@@ -95,6 +132,15 @@ export default async function run(args: string[]): Promise<Figures> {
       niced_e2e_seconds_incl_startup: Number(niced.seconds.toFixed(2)),
       niced_e2e_seconds_after_startup: Number(niced.secondsFromStarted.toFixed(2)),
       drain_seconds: Number(drain.seconds.toFixed(2)),
+      service_cpu_s: cpu(plain.serviceCpuSeconds),
+      emulators_cpu_s_during_service: cpu(plain.emulatorsCpuSeconds),
+      bench_cpu_s_during_service: cpu(plain.benchCpuSeconds),
+      emulators_cpu_s_during_drain: cpu(drainEmulatorsCpuSeconds),
+      bench_cpu_s_during_drain: cpu(drainBenchCpuSeconds),
+      cores: availableParallelism(),
+      ratio_bound_by_shared_cpu: Number(ratio(fastestSeconds).toFixed(3)),
+      niced_service_cpu_s: cpu(niced.serviceCpuSeconds),
+      niced_emulators_cpu_s_during_service: cpu(niced.emulatorsCpuSeconds),
     };
   } finally {
     await env.stop();
