@@ -32,7 +32,7 @@ import { serviceLog, startServiceProcess, waitForCheckpoints } from './lib/servi
 import { filledStream, startBenchStack, type BenchStack, type FilledStream } from './lib/stack.js';
 
 export const description =
-  '`node dist/cli.js run` as its own process (2 processor threads, raw and cleansed windows of --flush-ms, PII key set), timed from TRIM_HORIZON until every checkpoint reaches the last record (once from spawn, once from its "started" log line), against a bare paced GetRecords drain of an identical stream in the same run. Target: e2e at least 0.8 x drain. All share the 2 cores with kinesalite, dynalite and moto; the `niced_` figures come from a second service run at a lower CPU priority than the emulators (`nice`), as AWS would not share the service\'s cores.';
+  '`node dist/cli.js run` as its own process (2 processor threads, raw and cleansed windows of --flush-ms, PII key set), timed from TRIM_HORIZON until every checkpoint reaches the last record (once from spawn, once from its "started" log line), against a bare paced GetRecords drain of an identical stream in the same run. Target: e2e at least 0.8 x drain. All share the 2 cores with kinesalite, dynalite and moto; the `niced_` figures come from a second service run at a lower CPU priority than the emulators (`nice`), as AWS would not share the service\'s cores. Also the CPU seconds the service, the emulators and this process used (from /proc), and `ratio_bound_by_shared_cpu`: the best ratio that much work allows on this machine\'s cores, were none of them ever idle.';
 
 interface ServiceRun {
   seconds: number;
