@@ -109,7 +109,6 @@ export class ProcessorPool {
     this.workers = workers ?? availableParallelism();
     const workerData: ProcessorWorkerData = { options: { ...options, serviceVersion: this.#serviceVersion }, niceness: niceness ?? 0, ...(testHooks ? { testHooks } : {}) };
     this.#piscinaOptions = { filename: workerFilename(), maxThreads: this.workers, workerData };
-    // One spare per task that can be in flight, and two more for the retries' pool.
     this.#slots = new TaskSlots(this.workers * PIECES_IN_FLIGHT_PER_THREAD);
     // One spare per piece that can be in flight, and two more for the retries' pool.
     this.#buffers = new PieceBuffers(this.#slots.capacity + 2);
