@@ -71,6 +71,24 @@ describe('ProcessorPool', () => {
     expect(pool.stats().crashedPieces).toBe(0);
   });
 
+  it('runs a Parquet task behind the pieces in flight, not behind every piece queued', async () => {
+    const pool = new ProcessorPool({ ...testOptions(), workers: 1 });
+    try {
+      const done: string[] = [];
+      const first = await pool.process(piece(Array.from({ length: 50 }, (_, i) => kinesisRecord(validJson(i)))));
+      const pieces = Array.from({ length: 20 }, (_, p) =>
+        pool.process(piece(Array.from({ length: 200 }, (_, i) => kinesisRecord(validJson(p * 1000 + i))))).then(() => done.push(`piece ${p}`)),
+      );
+      const parquet = pool.encodeParquet(first.cleansed.map((c) => c.chunk), 'snappy').then(() => done.push('parquet'));
+      await Promise.all([...pieces, parquet]);
+      // One thread: its three slots' pieces may go first, then the Parquet task; before the slots it came last.
+      expect(done.indexOf('parquet')).toBeLessThanOrEqual(3);
+      expect(done).toHaveLength(21);
+    } finally {
+      await pool.close();
+    }
+  });
+
   describe.runIf(process.platform === 'linux')('worker thread priority', () => {
     /** Nice values of this process's threads (field 19 of /proc/self/task/<tid>/stat). */
     const threadNiceValues = (): number[] =>
