@@ -19,7 +19,8 @@ export class TaskSlots {
 
   /** Resolves when the caller holds a slot; callers are served in the order they asked. */
   acquire(): Promise<void> {
-    if (this.#free > 0 && this.#waiters.length === 0) {
+    // A released slot goes straight to the longest waiter (release), so free slots and waiters never coexist.
+    if (this.#free > 0) {
       this.#free--;
       return Promise.resolve();
     }
