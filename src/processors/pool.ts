@@ -110,8 +110,8 @@ export class ProcessorPool {
     const workerData: ProcessorWorkerData = { options: { ...options, serviceVersion: this.#serviceVersion }, niceness: niceness ?? 0, ...(testHooks ? { testHooks } : {}) };
     this.#piscinaOptions = { filename: workerFilename(), maxThreads: this.workers, workerData };
     this.#slots = new TaskSlots(this.workers * PIECES_IN_FLIGHT_PER_THREAD);
-    // One spare per piece that can be in flight, and two more for the retries' pool.
-    this.#buffers = new PieceBuffers(this.#slots.capacity + 2);
+    // One spare per piece that can be in flight, in this pool and in the retries' (one per thread there).
+    this.#buffers = new PieceBuffers(this.#slots.capacity + this.workers);
     this.#piscina = new Piscina({ ...this.#piscinaOptions, minThreads: this.workers, idleTimeout: Infinity, concurrentTasksPerWorker: TASKS_PER_THREAD });
   }
 
