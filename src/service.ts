@@ -145,6 +145,7 @@ export async function startService(config: Config, options: StartServiceOptions 
       streamName: config.streamName,
       cutRules: { intervalMs: config.flushIntervalMs, maxRecords: config.flushMaxRecords, maxBytes: config.flushMaxBytes },
       segmentRules: { intervalMs: config.cleansedFlushIntervalMs, maxRecords: config.cleansedFlushMaxRecords, maxBytes: config.cleansedFlushMaxBytes },
+      staggerFlushWindows: config.staggerFlushWindows,
       idleWaitMs: config.idleWaitMs,
       idleCloseGraceMs: config.idleCloseGraceMs,
       maxRecordsPerCall: config.maxRecordsPerCall,

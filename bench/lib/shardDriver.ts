@@ -5,7 +5,9 @@
  * rules of src/consumer/shardConsumer.ts (kept out of it on purpose: the
  * bench must not need a lease table to measure the CPU path), including the
  * early segment cut under memory pressure (src/consumer/pressureRelief.ts),
- * without the lease announcement that makes it replayable.
+ * without the lease announcement that makes it replayable. Windows start at
+ * the phase a new lease of the shard would get with the default config
+ * (src/consumer/windowPhase.ts).
  */
 import type { CutRules } from '../../src/consumer/fileCutter.js';
 import type { MemoryBudget } from '../../src/consumer/memoryBudget.js';
@@ -13,6 +15,7 @@ import type { PieceProcessor } from '../../src/consumer/pieceProcessor.js';
 import type { StreamRecord } from '../../src/consumer/records.js';
 import type { CuttableShard } from '../../src/consumer/pressureRelief.js';
 import { SegmentCutter, type SegmentPiece } from '../../src/consumer/segmentCutter.js';
+import { staggeredPhaseMs } from '../../src/consumer/windowPhase.js';
 import type { DlqEnvelope } from '../../src/processors/envelope.js';
 import type { LakeWriter, SealedFile, SealedSegment } from '../../src/sinks/lakeWriter.js';
 import { BUDGET_BYTES_PER_PAYLOAD_BYTE, OpenFileBudget, segmentShare, type FileRelease } from '../../src/consumer/pieceBudget.js';
@@ -48,7 +51,8 @@ export class ShardDriver implements CuttableShard {
     segmentRules: CutRules,
     fileRules: CutRules,
   ) {
-    this.cutter = new SegmentCutter(segmentRules, fileRules);
+    const phaseMs = staggeredPhaseMs(shardId, fileRules.intervalMs);
+    this.cutter = new SegmentCutter({ ...segmentRules, phaseMs }, { ...fileRules, phaseMs });
   }
 
   accept(records: StreamRecord[]): void {

@@ -33,13 +33,19 @@ export interface ReplayDeps {
   deleter: ObjectDeletePort;
   processor: PieceProcessor<DlqEnvelope>;
   writer: LakeWriter<DlqEnvelope>;
-  /** Checkpoint per shard from the lease table ('SHARD_END' and other sentinels as stored). */
-  checkpoints: () => Promise<Map<string, string>>;
+  /** Per shard, from the lease table: its checkpoint ('SHARD_END' and other sentinels as stored) and window phase. */
+  leases: () => Promise<Map<string, ReplayLease>>;
   marker: ReplayMarker;
   progress: ProgressSink;
   logger: Logger;
   /** Test hook: stop making progress after this many written segments (to kill the process there). */
   stallAfterSegments?: number;
+}
+
+export interface ReplayLease {
+  checkpoint: string;
+  /** The lease's flushWindowPhaseMs (undefined: created without one, phase 0). */
+  flushWindowPhaseMs: number | undefined;
 }
 
 export interface ReplayOptions {
@@ -49,6 +55,11 @@ export interface ReplayOptions {
   toMs: number;
   segmentRules: CutRules;
   fileRules: CutRules;
+  /**
+   * Window phase of a shard the lease table does not know (a lake whose
+   * service is gone): the phase a new lease would get with this config.
+   */
+  phaseWithoutLease: (shardId: string) => number;
   /** Shards replayed at once. */
   concurrency?: number;
 }
@@ -72,13 +83,16 @@ export interface ReplaySummary {
 
 export async function replay(deps: ReplayDeps, options: ReplayOptions): Promise<ReplaySummary> {
   const interval = options.segmentRules.intervalMs;
-  const listStartMs = Math.floor(options.fromMs / interval) * interval;
+  // Each shard's windows start at its own phase, somewhere in the window before
+  // an epoch-aligned one: list one window more on each side, then start each
+  // shard at its own window around `from` (rangeStartMs).
+  const listStartMs = Math.floor(options.fromMs / interval) * interval - interval;
   // Segments live inside one window, so the one that starts before `to` ends by the next window start.
-  const listEndMs = Math.ceil(options.toMs / interval) * interval;
-  const [rawByShard, spansByShard, checkpoints] = await Promise.all([
-    listRawFiles(deps.store, options.stream, listStartMs, listEndMs),
+  const listEndMs = Math.ceil(options.toMs / interval) * interval + interval;
+  const [rawByShard, spansByShard, leases] = await Promise.all([
+    listRawFiles(deps.store, options.stream, Math.max(0, listStartMs), listEndMs),
     listCleansedSpans(deps.store, options.table),
-    deps.checkpoints(),
+    deps.leases(),
   ]);
   const summary: ReplaySummary = {
     shards: rawByShard.size,
@@ -101,7 +115,15 @@ export async function replay(deps: ReplayDeps, options: ReplayOptions): Promise<
   const runShard = async (shardId: string): Promise<void> => {
     const files = rawByShard.get(shardId)!;
     const spans = spansByShard.get(shardId) ?? [];
-    const planner = new SegmentPlanner({ segmentRules: options.segmentRules, fileRules: options.fileRules, listStartMs, adopted: spans });
+    const lease = leases.get(shardId);
+    const phaseMs = lease ? (lease.flushWindowPhaseMs ?? 0) : options.phaseWithoutLease(shardId);
+    const startMs = rangeStartMs(options.fromMs, interval, phaseMs);
+    const planner = new SegmentPlanner({
+      segmentRules: { ...options.segmentRules, phaseMs },
+      fileRules: { ...options.fileRules, phaseMs },
+      listStartMs: startMs,
+      adopted: spans,
+    });
     const doneThrough = deps.marker.doneThrough(shardId);
     const handle = async (segments: PlannedSegment[]): Promise<void> => {
       for (const seg of segments) {
@@ -123,15 +145,22 @@ export async function replay(deps: ReplayDeps, options: ReplayOptions): Promise<
     for (let i = 0; i < files.length; i++) {
       const file = await pending!;
       pending = files[i + 1] ? readFile(deps.store, files[i + 1]!) : undefined;
+      // Listed only because the listing starts a window early: wholly before this shard's range.
+      const last = file.records[file.records.length - 1];
+      if (!planner.hasStarted && last !== undefined && last.arrivalMs < startMs) {
+        filesDone++;
+        continue;
+      }
       await handle(planner.push(file));
       filesDone++;
       tick(shardId);
     }
-    const checkpoint = checkpoints.get(shardId);
+    const checkpoint = lease?.checkpoint;
     const end = planner.finish((last) => checkpoint === 'SHARD_END' || (checkpoint !== undefined && /^\d+$/.test(checkpoint) && compareSequence(checkpoint, last) >= 0));
     await handle(end.segments);
     summary.skippedFiles.push(...planner.skipped.map((f) => f.key));
-    summary.openFiles.push(...end.open.map((f) => f.key));
+    // Open files that begin after `to` lie in the extra window listed, outside the range asked for.
+    summary.openFiles.push(...end.open.filter((f) => !(f.records[0] !== undefined && f.records[0].arrivalMs >= options.toMs)).map((f) => f.key));
     if (planner.diverged) summary.diverged.push({ shardId, ...planner.diverged });
   };
   await Promise.all(
@@ -142,6 +171,11 @@ export async function replay(deps: ReplayDeps, options: ReplayOptions): Promise<
   deps.progress.end();
   await deps.marker.complete();
   return summary;
+}
+
+/** Start of the shard's segment window that holds `fromMs`: its windows start at phaseMs + k * intervalMs. */
+export function rangeStartMs(fromMs: number, intervalMs: number, phaseMs: number): number {
+  return Math.floor((fromMs - phaseMs) / intervalMs) * intervalMs + phaseMs;
 }
 
 async function readFile(store: ObjectStorePort, ref: RawFileRef): Promise<PlanFile> {

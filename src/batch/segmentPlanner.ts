@@ -54,7 +54,7 @@ export interface PlannedSegment {
 export interface PlannerOptions {
   segmentRules: CutRules;
   fileRules: CutRules;
-  /** The listing began at this segment-window start: a first file arriving at or after it starts a segment. */
+  /** The listing began at this segment-window start (of the shard's phase): a first file arriving at or after it starts a segment. */
   listStartMs: number;
   /** Spans of existing cleansed objects of this shard. */
   adopted: readonly { firstSequence: string; lastSequence: string }[];
@@ -65,6 +65,10 @@ export class SegmentPlanner {
   private current: PlanFile[] = [];
   private previous: PlanFile | undefined;
   private started = false;
+  /** True once a file was planned (not skipped): files before the range can no longer come. */
+  get hasStarted(): boolean {
+    return this.started;
+  }
   private readonly adoptedFirst: Set<string>;
   private readonly adoptedLast: Set<string>;
   /** Files passed over before the first known segment start. */
@@ -83,7 +87,7 @@ export class SegmentPlanner {
   }
 
   private window(ms: number): number {
-    return Math.floor(ms / this.options.segmentRules.intervalMs);
+    return Math.floor((ms - (this.options.segmentRules.phaseMs ?? 0)) / this.options.segmentRules.intervalMs);
   }
 
   private isKnownStart(file: PlanFile): boolean {

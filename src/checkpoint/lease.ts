@@ -35,6 +35,17 @@ export interface Lease {
   handoffTo: string | undefined;
   /** When the checkpoint last moved, epoch ms (our attribute `checkpointTime`; for `status`). */
   checkpointTimeMs: number | undefined;
+  /**
+   * Where this shard's flush windows start past the epoch's multiples of the
+   * interval (our attribute, set once when the lease is created;
+   * consumer/windowPhase.ts). Absent: 0, windows aligned to the epoch.
+   */
+  flushWindowPhaseMs?: number | undefined;
+}
+
+/** The lease's window phase; 0 for a lease created without one. */
+export function windowPhaseOf(lease: Pick<Lease, 'flushWindowPhaseMs'>): number {
+  return lease.flushWindowPhaseMs ?? 0;
 }
 
 export function isSentinel(checkpoint: string): boolean {

@@ -71,6 +71,7 @@ export function leaseFromItem(item: Record<string, AttributeValue>): Lease {
     endingHashKey: item.endingHashKey?.S,
     handoffTo: item.handoffTo?.S,
     checkpointTimeMs: item.checkpointTime?.N !== undefined ? Number(item.checkpointTime.N) : undefined,
+    flushWindowPhaseMs: item.flushWindowPhaseMs?.N !== undefined ? Number(item.flushWindowPhaseMs.N) : undefined,
   };
 }
 
@@ -91,6 +92,7 @@ export function leaseToItem(lease: Lease): Record<string, AttributeValue> {
   if (lease.endingHashKey) item.endingHashKey = s(lease.endingHashKey);
   if (lease.handoffTo) item.handoffTo = s(lease.handoffTo);
   if (lease.checkpointTimeMs !== undefined) item.checkpointTime = n(lease.checkpointTimeMs);
+  if (lease.flushWindowPhaseMs !== undefined) item.flushWindowPhaseMs = n(lease.flushWindowPhaseMs);
   return item;
 }
 

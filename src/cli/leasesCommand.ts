@@ -1,7 +1,7 @@
 import { createDynamoClient } from '../aws/dynamoClient.js';
 import { readLeaseTable } from './leaseTable.js';
 import { LeaseObserver } from '../checkpoint/leaseObserver.js';
-import type { Lease } from '../checkpoint/lease.js';
+import { windowPhaseOf, type Lease } from '../checkpoint/lease.js';
 import { sleep } from '../consumer/backoff.js';
 
 /**
@@ -32,7 +32,7 @@ export function leaseState(lease: Lease, moving: boolean): string {
 }
 
 export function renderLeaseTable(rows: { lease: Lease; moving: boolean; unchangedMs: number }[], watchedMs: number): string {
-  const header = ['shard', 'owner', 'state', 'checkpoint', 'parents', 'children', 'counter', 'counter moved'];
+  const header = ['shard', 'owner', 'state', 'checkpoint', 'parents', 'children', 'counter', 'counter moved', 'window phase'];
   const body = rows
     .sort((a, b) => a.lease.leaseKey.localeCompare(b.lease.leaseKey))
     .map(({ lease, moving, unchangedMs }) => [
@@ -44,6 +44,7 @@ export function renderLeaseTable(rows: { lease: Lease; moving: boolean; unchange
       lease.childShardIds.join(',') || '-',
       String(lease.leaseCounter),
       moving ? `within ${(watchedMs / 1000).toFixed(1)} s` : `not in ${((unchangedMs || watchedMs) / 1000).toFixed(1)} s`,
+      `${windowPhaseOf(lease)} ms`,
     ]);
   const widths = header.map((h, i) => Math.max(h.length, ...body.map((r) => r[i]!.length)));
   const line = (cells: string[]): string => cells.map((c, i) => c.padEnd(widths[i]!)).join('  ').trimEnd();

@@ -24,6 +24,8 @@ export interface Config {
   flushIntervalMs: number;
   flushMaxRecords: number;
   flushMaxBytes: number;
+  /** New leases get a per-shard window phase (consumer/windowPhase.ts); existing leases keep theirs. */
+  staggerFlushWindows: boolean;
   shutdownTimeoutMs: number;
   metricsPort: number;
   s3ForcePathStyle: boolean;
@@ -165,9 +167,10 @@ export const OPTIONS: readonly OptionSpec[] = [
   opt('KL_DLQ_URL', 'dlqUrl', 'URL of the SQS dead-letter queue for records that fail processing.', nonEmpty('an SQS queue URL such as https://sqs.eu-west-1.amazonaws.com/123456789012/kinesis-lake-dlq', /^https?:\/\/\S+\/\S+$/)),
   opt('KL_INITIAL_POSITION', 'initialPosition', 'Where to start a shard that has no checkpoint yet.', oneOf(['TRIM_HORIZON', 'LATEST', 'AT_TIMESTAMP'] as const), { text: 'TRIM_HORIZON', value: () => 'TRIM_HORIZON' }),
   opt('KL_INITIAL_TIMESTAMP', 'initialTimestampMs', 'ISO-8601 start time; required with KL_INITIAL_POSITION=AT_TIMESTAMP.', isoTimestamp(), { text: '(none)', value: () => undefined }),
-  opt('KL_FLUSH_INTERVAL_MS', 'flushIntervalMs', 'Raw-zone flush window, aligned to the epoch, on record arrival time.', integer(1000, 3_600_000, 'milliseconds'), { text: '60000', value: () => 60_000 }),
+  opt('KL_FLUSH_INTERVAL_MS', 'flushIntervalMs', 'Raw-zone flush window on record arrival time; each shard\'s windows start at the phase in its lease (KL_STAGGER_FLUSH_WINDOWS).', integer(1000, 3_600_000, 'milliseconds'), { text: '60000', value: () => 60_000 }),
   opt('KL_FLUSH_MAX_RECORDS', 'flushMaxRecords', 'A raw file closes when it holds this many records.', integer(1, 10_000_000, 'records'), { text: '100000', value: () => 100_000 }),
   opt('KL_FLUSH_MAX_BYTES', 'flushMaxBytes', 'A raw file closes when its uncompressed lines reach this many bytes.', integer(64 * 1024, 1024 * MiB, 'bytes'), { text: '67108864', value: () => 64 * MiB }),
+  opt('KL_STAGGER_FLUSH_WINDOWS', 'staggerFlushWindows', 'Give each new shard lease its own window phase, spread over KL_FLUSH_INTERVAL_MS, so shards do not all seal files at the same instant; false aligns new leases\' windows to the epoch. Recorded in the lease when it is created: changing it never re-cuts a shard that already has one.', boolean(), { text: 'true', value: () => true }),
   opt('KL_SHUTDOWN_TIMEOUT_MS', 'shutdownTimeoutMs', 'Longest a SIGTERM/SIGINT shutdown may take (flush, checkpoint, release).', integer(1000, 600_000, 'milliseconds'), { text: '25000', value: () => 25_000 }),
   opt('KL_METRICS_PORT', 'metricsPort', 'Port of /metrics, /healthz and /readyz (0 disables the server).', integer(0, 65535, 'a TCP port'), { text: '9464', value: () => 9464 }),
   opt('KL_S3_FORCE_PATH_STYLE', 's3ForcePathStyle', 'Use path-style S3 addressing (local S3 emulators need it).', boolean(), { text: 'false', value: () => false }),
@@ -179,7 +182,7 @@ export const OPTIONS: readonly OptionSpec[] = [
   opt('KL_LEASE_TAKE_INTERVAL_MS', 'leaseTakeIntervalMs', 'How often the lease table is scanned to take expired or released leases and to balance (at most a third of KL_FAILOVER_MS).', integer(100, 600_000, 'milliseconds'), { text: '1000', value: () => 1000 }),
   opt('KL_MAX_LEASES_TO_STEAL', 'maxLeasesToSteal', 'Most leases one worker asks other workers to hand over in one balancing cycle.', integer(1, 100, 'leases'), { text: '2', value: () => 2 }),
   opt('KL_MEMORY_BUDGET_BYTES', 'memoryBudgetBytes', 'One budget for prefetched batches, the worker queue, open files, uploads and dead letters; above 80% of it the biggest shards pause, above 90% all of them.', integer(16 * MiB, 64 * 1024 * MiB, 'bytes'), { text: '805306368 (768 MiB, for a 2 GiB task)', value: () => 768 * MiB }),
-  opt('KL_CLEANSED_FLUSH_INTERVAL_MS', 'cleansedFlushIntervalMs', 'Cleansed-zone (segment) window on arrival time, aligned to the epoch; checkpoints move at its cuts.', integer(1000, 3_600_000, 'milliseconds'), { text: '300000', value: () => 300_000 }),
+  opt('KL_CLEANSED_FLUSH_INTERVAL_MS', 'cleansedFlushIntervalMs', 'Cleansed-zone (segment) window on arrival time, starting at the shard\'s phase like the raw windows; checkpoints move at its cuts.', integer(1000, 3_600_000, 'milliseconds'), { text: '300000', value: () => 300_000 }),
   opt('KL_CLEANSED_FLUSH_MAX_RECORDS', 'cleansedFlushMaxRecords', 'A segment (and its cleansed files) closes after this many Kinesis records.', integer(1, 50_000_000, 'records'), { text: '2000000', value: () => 2_000_000 }),
   opt('KL_CLEANSED_FLUSH_MAX_BYTES', 'cleansedFlushMaxBytes', 'A segment closes when its payload bytes reach this; bounds the memory a shard holds between checkpoints.', integer(64 * 1024, 4096 * MiB, 'bytes'), { text: '134217728', value: () => 128 * MiB }),
   opt('KL_TABLE_NAME', 'tableName', 'Cleansed table name: objects go under cleansed/<table>/ and the DDL names it.', nonEmpty('a table name of a-z, 0-9 and _', /^[a-z][a-z0-9_]{0,127}$/), { text: 'the stream name in snake case', value: () => '' }),

@@ -2,7 +2,8 @@
  * Decides where files end, as a pure function of the records: a file holds
  * one shard's consecutive Kinesis records and closes
  *  - before a record whose arrival time falls in a later flush window
- *    (windows of `intervalMs`, aligned to the epoch),
+ *    (windows of `intervalMs` starting at `phaseMs` past the epoch's
+ *    multiples of it: a shard's phase, windowPhase.ts),
  *  - after the record that makes it reach `maxRecords` or `maxBytes`
  *    (payload bytes, counted from the file's first record),
  *  - after the record at a forced cut announced in the lease (a cut made by
@@ -14,6 +15,8 @@ import { compareSequence, type StreamRecord } from './records.js';
 
 export interface CutRules {
   intervalMs: number;
+  /** Windows start at phaseMs + k * intervalMs (default 0: aligned to the epoch). */
+  phaseMs?: number;
   maxRecords: number;
   maxBytes: number;
 }
@@ -40,7 +43,11 @@ export class FileCutter {
   private open: OpenFileState | undefined;
   private forcedCutSequence: string | undefined;
 
-  constructor(private readonly rules: CutRules) {}
+  private readonly phaseMs: number;
+
+  constructor(private readonly rules: CutRules) {
+    this.phaseMs = rules.phaseMs ?? 0;
+  }
 
   /** Makes the file that contains `sequenceNumber` end with it (a pending cut from the lease). */
   forceCutAfter(sequenceNumber: string): void {
@@ -48,12 +55,12 @@ export class FileCutter {
   }
 
   windowOf(arrivalMs: number): number {
-    return Math.floor(arrivalMs / this.rules.intervalMs);
+    return Math.floor((arrivalMs - this.phaseMs) / this.rules.intervalMs);
   }
 
   /** End of the open file's window in epoch ms, or undefined when no file is open. */
   openWindowEndMs(): number | undefined {
-    return this.open ? (this.open.window + 1) * this.rules.intervalMs : undefined;
+    return this.open ? (this.open.window + 1) * this.rules.intervalMs + this.phaseMs : undefined;
   }
 
   get hasOpenFile(): boolean {

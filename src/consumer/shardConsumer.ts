@@ -11,7 +11,7 @@
 import type { Logger } from '../log.js';
 import { LeaseLostError, errorMessage, errorName, isRetriable, isThrottle } from '../errors.js';
 import type { HeldLease } from '../checkpoint/heldLease.js';
-import { SENTINEL, isSentinel, pendingPosition } from '../checkpoint/lease.js';
+import { SENTINEL, isSentinel, pendingPosition, windowPhaseOf } from '../checkpoint/lease.js';
 import { compareSequence, type ShardPosition, type StreamRecord } from './records.js';
 import type { IteratorStart, KinesisPort, ShardInfo } from './kinesisPort.js';
 import type { CutRules } from './fileCutter.js';
@@ -30,6 +30,8 @@ export interface ShardConsumerSettings {
   cutRules: CutRules;
   /** Segment cuts (the cleansed zone's coarser rules); checkpoints sit only at segment ends. */
   segmentRules: CutRules;
+  /** New leases get a staggered window phase (windowPhase.ts); a consumer always cuts with its lease's phase. */
+  staggerFlushWindows: boolean;
   idleWaitMs: number;
   idleCloseGraceMs: number;
   maxRecordsPerCall: number;
@@ -111,7 +113,9 @@ export class ShardConsumer<D extends DeadLetter = DeadLetter> {
   lastCheckpoint: string | undefined;
 
   constructor(private readonly deps: ShardConsumerDeps<D>) {
-    this.cutter = new SegmentCutter(deps.settings.segmentRules, deps.settings.cutRules);
+    // The phase is the lease's, never the config's: it is part of the cut rule every later owner and replay repeats.
+    const phaseMs = windowPhaseOf(deps.lease.lease);
+    this.cutter = new SegmentCutter({ ...deps.settings.segmentRules, phaseMs }, { ...deps.settings.cutRules, phaseMs });
     this.now = deps.now ?? Date.now;
     this.pacer = new ReadPacer(deps.settings.idleWaitMs, this.now);
     this.log = deps.logger.child({ shardId: deps.shard.shardId });

@@ -7,6 +7,7 @@
 import type { Logger } from '../log.js';
 import { errorMessage, LeaseLostError } from '../errors.js';
 import { SENTINEL, type Lease } from '../checkpoint/lease.js';
+import { staggeredPhaseMs } from './windowPhase.js';
 import type { LeaseStore } from '../checkpoint/leaseStore.js';
 import { HeldLease } from '../checkpoint/heldLease.js';
 import { LeaseObserver } from '../checkpoint/leaseObserver.js';
@@ -242,6 +243,7 @@ export class StreamWorker<D extends DeadLetter = DeadLetter> {
         endingHashKey: shard.endingHashKey,
         handoffTo: undefined,
         checkpointTimeMs: undefined,
+        flushWindowPhaseMs: this.options.settings.staggerFlushWindows ? staggeredPhaseMs(shard.shardId, this.options.settings.cutRules.intervalMs) : 0,
       };
       if (await this.options.leases.createLeaseIfNotExists(lease)) this.log.info({ shardId: shard.shardId, checkpoint, parents }, 'lease created');
     }

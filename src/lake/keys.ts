@@ -22,7 +22,7 @@ export interface RawKeyParts {
   shardId: string;
   firstSequence: string;
   lastSequence: string;
-  /** Start of the arrival-time window the file was cut on, epoch ms. */
+  /** Arrival time of the file's first record, epoch ms: names its minute partition. */
   windowStartMs: number;
 }
 

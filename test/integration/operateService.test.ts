@@ -7,6 +7,7 @@ import { describe, expect, it } from 'vitest';
 import { PutRecordsCommand } from '@aws-sdk/client-kinesis';
 import { createLake, runCli, startServiceProcess, waitFor } from '../support/env.js';
 import { freePort } from '../../src/local/localAws.js';
+import { staggeredPhaseMs } from '../../src/consumer/windowPhase.js';
 import { promtool } from '../ops/promtool.js';
 import { startTestPrometheus } from '../ops/prometheusServer.js';
 import { TcpProxy } from '../ops/tcpProxy.js';
@@ -68,6 +69,8 @@ describe('operating the running service', () => {
       expect(status.stdout).toMatch(/shardId-000000000000\s+\S+\s+owned\s+\d+\.\ds/);
       const leases = await runCli(['leases', '--app', lake.appName, '--watch', '4s'], lake.env());
       expect(leases.stdout).toMatch(/shardId-000000000001\s+\S+\s+owned/);
+      // Each lease shows the window phase it was created with (KL_STAGGER_FLUSH_WINDOWS is on by default).
+      expect(leases.stdout).toMatch(new RegExp(`shardId-000000000001 .* ${staggeredPhaseMs('shardId-000000000001', 2000)} ms\n`));
 
       // DynamoDB unreachable: not ready; back: ready again.
       await proxy.stop();

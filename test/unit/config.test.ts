@@ -18,6 +18,7 @@ describe('loadConfig', () => {
     expect(c.shutdownTimeoutMs).toBe(25_000);
     expect(c.initialPosition).toBe('TRIM_HORIZON');
     expect(c.logLevel).toBe('info');
+    expect(c.staggerFlushWindows).toBe(true);
   });
 
   it('names a missing KL_STREAM_NAME', () => {
@@ -52,6 +53,10 @@ describe('loadConfig', () => {
   it('rejects a malformed bucket name and boolean', () => {
     expect(errorOf({ ...base, KL_BUCKET: 'Not_A_Bucket' }).field).toBe('KL_BUCKET');
     expect(errorOf({ ...base, KL_S3_FORCE_PATH_STYLE: 'maybe' }).message).toContain('true or false');
+    const stagger = errorOf({ ...base, KL_STAGGER_FLUSH_WINDOWS: 'yes please' });
+    expect(stagger.field).toBe('KL_STAGGER_FLUSH_WINDOWS');
+    expect(stagger.message).toContain('true or false');
+    expect(loadConfig({ ...base, KL_STAGGER_FLUSH_WINDOWS: 'false' }).staggerFlushWindows).toBe(false);
   });
 
   it('rejects a DLQ URL that is not a URL', () => {

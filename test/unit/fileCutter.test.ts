@@ -89,6 +89,33 @@ describe('FileCutter', () => {
     expect(cutter.openWindowEndMs()).toBe(13_000);
   });
 
+  it('starts windows at the phase: cuts phaseMs past the epoch-aligned ones, never at them', () => {
+    const cutter = new FileCutter({ intervalMs: 1000, maxRecords: 100, maxBytes: 1 << 20, phaseMs: 300 });
+    // 10,100 and 10,250 lie in the window [9,300, 10,300); 10,350 in the next; 11,050 too (aligned cut at 11,000 is none).
+    const rs = records(4, 5).map((r, i) => ({ ...r, arrivalMs: [10_100, 10_250, 10_350, 11_050][i]! }));
+    expect(cutter.split(rs).map((p) => [p.records.length, p.startsFile, p.closesFile])).toEqual([
+      [2, true, true],
+      [2, true, false],
+    ]);
+    expect(cutter.openWindowEndMs()).toBe(11_300);
+  });
+
+  it('keeps every file inside one window of its phase, whatever the batch sizes', () => {
+    const all = records(3000, 6);
+    const phased: CutRules = { ...rules, phaseMs: 640 };
+    const index = new Map(all.map((r, i) => [r.sequenceNumber, i]));
+    const reference = files(all, phased, () => 1);
+    const rng = seededRandom(11);
+    expect(files(all, phased, () => 1 + Math.floor(rng() * 300))).toEqual(reference);
+    const windowOf = (ms: number): number => Math.floor((ms - 640) / rules.intervalMs);
+    for (const [first, last] of reference) {
+      const slice = all.slice(index.get(first)!, index.get(last)! + 1);
+      expect(new Set(slice.map((r) => windowOf(r.arrivalMs))).size).toBe(1);
+    }
+    // The phase moves the cuts: the same records cut at aligned windows make other files.
+    expect(files(all, rules, () => 1)).not.toEqual(reference);
+  });
+
   it('repeats a forced cut announced in the lease, then cuts as usual', () => {
     const all = records(500, 4);
     const normal = files(all, rules, () => 50);

@@ -59,6 +59,28 @@ describe('SegmentPlanner', () => {
     expect(r.open).toEqual([b.key, c.key]);
   });
 
+  it('finds segments cut at a window phase only with that phase', () => {
+    // Phase 3,000: segment windows [3,000, 13,000), [13,000, 23,000); raw windows 5 s from 3,000.
+    const a = file([9000, 9500, 9900]); // full by count
+    const b = file([10_200]); // same phased segment window as a (an aligned one would start here)
+    const c = file([13_100]); // next phased segment window
+    const plan = (phaseMs: number): string[][] => {
+      const planner = new SegmentPlanner({ segmentRules: { ...segmentRules, phaseMs }, fileRules: { ...fileRules, phaseMs }, listStartMs: phaseMs, adopted: [] });
+      const out = [a, b, c].flatMap((f) => planner.push(f));
+      return [...out, ...planner.finish(() => true).segments].map((seg) => seg.files.map((f) => f.key));
+    };
+    expect(plan(3000)).toEqual([[a.key, b.key], [c.key]]);
+    expect(plan(0)).not.toEqual(plan(3000));
+
+    // A file after one that ends before the phased window start begins a segment.
+    const z = file([2900]);
+    const y = file([3100, 3200]);
+    const planner = new SegmentPlanner({ segmentRules: { ...segmentRules, phaseMs: 3000 }, fileRules: { ...fileRules, phaseMs: 3000 }, listStartMs: 3000, adopted: [] });
+    expect([z, y].flatMap((f) => planner.push(f))).toEqual([]);
+    expect(planner.skipped.map((f) => f.key)).toEqual([z.key]);
+    expect(planner.finish(() => true).segments.map((seg) => seg.files.map((f) => f.key))).toEqual([[y.key]]);
+  });
+
   it('stops a shard whose cuts fall inside a raw file', () => {
     const a = file([1000, 1100, 1200, 1300]); // four records in one raw file, but the rules cut after three
     const r = spans([a]);
