@@ -140,12 +140,12 @@ export async function startService(config: Config, options: StartServiceOptions 
     maxStealsPerCycle: config.maxLeasesToSteal,
     observer: pipelineObserver(metrics),
     shardSyncIntervalMs: config.shardSyncIntervalMs,
+    staggerFlushWindows: config.staggerFlushWindows,
     logger,
     settings: {
       streamName: config.streamName,
       cutRules: { intervalMs: config.flushIntervalMs, maxRecords: config.flushMaxRecords, maxBytes: config.flushMaxBytes },
       segmentRules: { intervalMs: config.cleansedFlushIntervalMs, maxRecords: config.cleansedFlushMaxRecords, maxBytes: config.cleansedFlushMaxBytes },
-      staggerFlushWindows: config.staggerFlushWindows,
       idleWaitMs: config.idleWaitMs,
       idleCloseGraceMs: config.idleCloseGraceMs,
       maxRecordsPerCall: config.maxRecordsPerCall,

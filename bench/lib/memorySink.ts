@@ -23,6 +23,10 @@ export class CountingStore implements ObjectStorePort {
     throw new Error(`the counting store keeps no bodies (${key})`);
   }
 
+  async getWithMetadata(key: string): Promise<{ body: Buffer; metadata: Record<string, string> }> {
+    throw new Error(`the counting store keeps no bodies (${key})`);
+  }
+
   async list(): Promise<{ key: string; size: number }[]> {
     return [];
   }

@@ -29,6 +29,7 @@ interface DriverSegment {
 
 export class ShardDriver implements CuttableShard {
   private readonly cutter: SegmentCutter;
+  private readonly windowPhaseMs: number;
   private open: SealedFile<DlqEnvelope> | undefined;
   /** Arrival times of the open file's records, kept only when someone listens for raw files. */
   private openArrivals: number[] = [];
@@ -51,7 +52,7 @@ export class ShardDriver implements CuttableShard {
     segmentRules: CutRules,
     fileRules: CutRules,
   ) {
-    const phaseMs = staggeredPhaseMs(shardId, fileRules.intervalMs);
+    const phaseMs = (this.windowPhaseMs = staggeredPhaseMs(shardId, fileRules.intervalMs));
     this.cutter = new SegmentCutter({ ...segmentRules, phaseMs }, { ...fileRules, phaseMs });
   }
 
@@ -94,7 +95,7 @@ export class ShardDriver implements CuttableShard {
     if (piece.startsSegment) this.sealSegment();
     else if (piece.startsFile) this.sealFile();
     this.segment ??= { segment: { shardId: this.shardId, firstSequence: first.sequenceNumber, lastSequence: first.sequenceNumber, forced: false, outputs: [] }, budgetBytes: 0, draining: false };
-    this.open ??= { shardId: this.shardId, firstSequence: first.sequenceNumber, lastSequence: first.sequenceNumber, firstArrivalMs: first.arrivalMs, kinesisRecords: 0, payloadBytes: 0, forced: false, outputs: [] };
+    this.open ??= { shardId: this.shardId, firstSequence: first.sequenceNumber, lastSequence: first.sequenceNumber, firstArrivalMs: first.arrivalMs, windowPhaseMs: this.windowPhaseMs, kinesisRecords: 0, payloadBytes: 0, forced: false, outputs: [] };
     this.open.lastSequence = last.sequenceNumber;
     this.open.kinesisRecords += records.length;
     this.open.payloadBytes += payload;

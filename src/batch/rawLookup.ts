@@ -1,9 +1,11 @@
 /**
  * Finds one user record's raw line again. A dead-letter envelope carries the
  * payload but not the partition key, which the cleansed row needs; the raw
- * zone has both. The record's raw file began at or after the start of the
- * record's KL_FLUSH_INTERVAL_MS window and at or before its arrival, so only
- * that window's minute partitions are listed. Files are cached for the run: a
+ * zone has both. The record's raw file began at or before its arrival and,
+ * holding one KL_FLUSH_INTERVAL_MS window of its shard (whose windows start
+ * at the shard's phase, anywhere in an epoch-aligned window), less than one
+ * interval before it: the minute partitions of the aligned window holding the
+ * arrival and of the one before are listed. Files are cached for the run: a
  * redrive of many envelopes from one file reads it once.
  */
 import { gunzip as gunzipCb } from 'node:zlib';
@@ -37,7 +39,7 @@ export class RawLookup {
     // The whole window is listed once and cached: every record arriving in it is looked up in the same listing.
     let listing = this.windows.get(windowStart);
     if (!listing) {
-      listing = listRawFiles(this.store, this.stream, windowStart, windowStart + this.flushIntervalMs);
+      listing = listRawFiles(this.store, this.stream, Math.max(0, windowStart - this.flushIntervalMs), windowStart + this.flushIntervalMs);
       this.windows.set(windowStart, listing);
     }
     const listed = await listing;

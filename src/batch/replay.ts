@@ -17,7 +17,7 @@ import { compareSequence } from '../consumer/records.js';
 import type { PieceOutput, PieceProcessor } from '../consumer/pieceProcessor.js';
 import type { DlqEnvelope } from '../processors/envelope.js';
 import type { ObjectStorePort } from '../sinks/objectStore.js';
-import type { LakeWriter } from '../sinks/lakeWriter.js';
+import { WINDOW_PHASE_METADATA, type LakeWriter } from '../sinks/lakeWriter.js';
 import { decodeRawLine } from '../sinks/rawLine.js';
 import { listCleansedSpans, listRawFiles, type CleansedSpan, type RawFileRef } from './lakeListing.js';
 import { REPLAY_HASH_KEY_RANGE, toKinesisRecords } from './regroup.js';
@@ -27,25 +27,20 @@ import type { ReplayMarker } from './replayMarker.js';
 import type { ProgressSink } from './progressBar.js';
 
 const gunzip = promisify(gunzipCb);
+const MINUTE_MS = 60_000;
 
 export interface ReplayDeps {
   store: ObjectStorePort;
   deleter: ObjectDeletePort;
   processor: PieceProcessor<DlqEnvelope>;
   writer: LakeWriter<DlqEnvelope>;
-  /** Per shard, from the lease table: its checkpoint ('SHARD_END' and other sentinels as stored) and window phase. */
-  leases: () => Promise<Map<string, ReplayLease>>;
+  /** Checkpoint per shard from the lease table ('SHARD_END' and other sentinels as stored). */
+  checkpoints: () => Promise<Map<string, string>>;
   marker: ReplayMarker;
   progress: ProgressSink;
   logger: Logger;
   /** Test hook: stop making progress after this many written segments (to kill the process there). */
   stallAfterSegments?: number;
-}
-
-export interface ReplayLease {
-  checkpoint: string;
-  /** The lease's flushWindowPhaseMs (undefined: created without one, phase 0). */
-  flushWindowPhaseMs: number | undefined;
 }
 
 export interface ReplayOptions {
@@ -55,11 +50,6 @@ export interface ReplayOptions {
   toMs: number;
   segmentRules: CutRules;
   fileRules: CutRules;
-  /**
-   * Window phase of a shard the lease table does not know (a lake whose
-   * service is gone): the phase a new lease would get with this config.
-   */
-  phaseWithoutLease: (shardId: string) => number;
   /** Shards replayed at once. */
   concurrency?: number;
 }
@@ -83,16 +73,16 @@ export interface ReplaySummary {
 
 export async function replay(deps: ReplayDeps, options: ReplayOptions): Promise<ReplaySummary> {
   const interval = options.segmentRules.intervalMs;
-  // Each shard's windows start at its own phase, somewhere in the window before
-  // an epoch-aligned one: list one window more on each side, then start each
-  // shard at its own window around `from` (rangeStartMs).
-  const listStartMs = Math.floor(options.fromMs / interval) * interval - interval;
-  // Segments live inside one window, so the one that starts before `to` ends by the next window start.
+  // A shard's windows start at its phase (recorded on each raw object), up to a
+  // window before the epoch-aligned ones: list one window more on each side, and
+  // start each shard at its own window holding `from` (rangeStartMs).
+  const listStartMs = Math.max(0, Math.floor(options.fromMs / interval) * interval - interval);
+  // Segments live inside one window, so the one that starts before `to` ends by that window's end.
   const listEndMs = Math.ceil(options.toMs / interval) * interval + interval;
-  const [rawByShard, spansByShard, leases] = await Promise.all([
-    listRawFiles(deps.store, options.stream, Math.max(0, listStartMs), listEndMs),
+  const [rawByShard, spansByShard, checkpoints] = await Promise.all([
+    listRawFiles(deps.store, options.stream, listStartMs, listEndMs),
     listCleansedSpans(deps.store, options.table),
-    deps.leases(),
+    deps.checkpoints(),
   ]);
   const summary: ReplaySummary = {
     shards: rawByShard.size,
@@ -115,15 +105,9 @@ export async function replay(deps: ReplayDeps, options: ReplayOptions): Promise<
   const runShard = async (shardId: string): Promise<void> => {
     const files = rawByShard.get(shardId)!;
     const spans = spansByShard.get(shardId) ?? [];
-    const lease = leases.get(shardId);
-    const phaseMs = lease ? (lease.flushWindowPhaseMs ?? 0) : options.phaseWithoutLease(shardId);
-    const startMs = rangeStartMs(options.fromMs, interval, phaseMs);
-    const planner = new SegmentPlanner({
-      segmentRules: { ...options.segmentRules, phaseMs },
-      fileRules: { ...options.fileRules, phaseMs },
-      listStartMs: startMs,
-      adopted: spans,
-    });
+    // Made at the shard's first file in range, with that file's phase.
+    let planner: SegmentPlanner | undefined;
+    let phaseMs = 0;
     const doneThrough = deps.marker.doneThrough(shardId);
     const handle = async (segments: PlannedSegment[]): Promise<void> => {
       for (const seg of segments) {
@@ -145,21 +129,29 @@ export async function replay(deps: ReplayDeps, options: ReplayOptions): Promise<
     for (let i = 0; i < files.length; i++) {
       const file = await pending!;
       pending = files[i + 1] ? readFile(deps.store, files[i + 1]!) : undefined;
-      // Listed only because the listing starts a window early: wholly before this shard's range.
-      const last = file.records[file.records.length - 1];
-      if (!planner.hasStarted && last !== undefined && last.arrivalMs < startMs) {
-        filesDone++;
-        continue;
+      filesDone++;
+      if (!planner?.hasStarted && beforeRange(file, files[i]!, options.fromMs, interval)) continue; // listed only for the early window
+      if (!planner) {
+        phaseMs = file.windowPhaseMs;
+        planner = new SegmentPlanner({
+          segmentRules: { ...options.segmentRules, phaseMs },
+          fileRules: { ...options.fileRules, phaseMs },
+          listStartMs: rangeStartMs(options.fromMs, interval, phaseMs),
+          adopted: spans,
+        });
+      } else if (file.windowPhaseMs !== phaseMs && !planner.diverged) {
+        // The shard's lease was made again (a new lease table) with another phase: these cuts follow other rules.
+        planner.diverged = { key: file.key, reason: `the raw file was cut on window phase ${file.windowPhaseMs} ms, the shard's earlier files on ${phaseMs} ms` };
       }
       await handle(planner.push(file));
-      filesDone++;
       tick(shardId);
     }
-    const checkpoint = lease?.checkpoint;
+    if (!planner) return;
+    const checkpoint = checkpoints.get(shardId);
     const end = planner.finish((last) => checkpoint === 'SHARD_END' || (checkpoint !== undefined && /^\d+$/.test(checkpoint) && compareSequence(checkpoint, last) >= 0));
     await handle(end.segments);
     summary.skippedFiles.push(...planner.skipped.map((f) => f.key));
-    // Open files that begin after `to` lie in the extra window listed, outside the range asked for.
+    // Open files that begin at or after `to` lie in the extra window listed, outside the range asked for.
     summary.openFiles.push(...end.open.filter((f) => !(f.records[0] !== undefined && f.records[0].arrivalMs >= options.toMs)).map((f) => f.key));
     if (planner.diverged) summary.diverged.push({ shardId, ...planner.diverged });
   };
@@ -178,10 +170,32 @@ export function rangeStartMs(fromMs: number, intervalMs: number, phaseMs: number
   return Math.floor((fromMs - phaseMs) / intervalMs) * intervalMs + phaseMs;
 }
 
+/**
+ * True when the whole file lies before its shard's window holding `fromMs`. A
+ * file's window is its first record's (a later record of an earlier window stays
+ * in the open file), and a file of dropped aggregates only has no record: its
+ * key's minute (its first arrival, to the minute) decides when it can.
+ */
+export function beforeRange(file: PlanFile, ref: RawFileRef, fromMs: number, intervalMs: number): boolean {
+  const startMs = rangeStartMs(fromMs, intervalMs, file.windowPhaseMs);
+  const first = file.records[0];
+  return first !== undefined ? first.arrivalMs < startMs : ref.minuteMs + MINUTE_MS <= startMs;
+}
+
 async function readFile(store: ObjectStorePort, ref: RawFileRef): Promise<PlanFile> {
-  const text = (await gunzip(await store.get(ref.key))).toString('utf8');
+  const { body, metadata } = await store.getWithMetadata(ref.key);
+  const text = (await gunzip(body)).toString('utf8');
   const lines = text.split('\n').filter((l) => l.length > 0).map(decodeRawLine);
-  return { key: ref.key, firstSequence: ref.firstSequence, lastSequence: ref.lastSequence, records: toKinesisRecords(lines) };
+  return { key: ref.key, firstSequence: ref.firstSequence, lastSequence: ref.lastSequence, records: toKinesisRecords(lines), windowPhaseMs: windowPhaseOfObject(ref.key, metadata) };
+}
+
+/** The phase a raw object was cut on; an object written before phases has none and was cut on phase 0. */
+function windowPhaseOfObject(key: string, metadata: Record<string, string>): number {
+  const text = metadata[WINDOW_PHASE_METADATA];
+  if (text === undefined) return 0;
+  const phase = Number(text);
+  if (!/^\d+$/.test(text) || !Number.isSafeInteger(phase)) throw new Error(`raw object ${key}: metadata ${WINDOW_PHASE_METADATA}=${JSON.stringify(text)} is not a whole number of milliseconds`);
+  return phase;
 }
 
 function overlaps(a: { firstSequence: string; lastSequence: string }, b: { firstSequence: string; lastSequence: string }): boolean {

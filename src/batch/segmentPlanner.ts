@@ -41,6 +41,8 @@ export interface PlanFile {
   lastSequence: string;
   /** The file's Kinesis records (regroup.ts), in sequence order. */
   records: StreamRecord[];
+  /** The window phase the hot path cut it on (its object's metadata; 0 when it has none). */
+  windowPhaseMs: number;
 }
 
 export interface PlannedSegment {

@@ -17,7 +17,6 @@ import { ReplayMarker } from '../batch/replayMarker.js';
 import { s3ObjectDeleter } from '../batch/objectDelete.js';
 import { terminalProgress } from '../batch/progressBar.js';
 import { UsageError } from './duration.js';
-import { staggeredPhaseMs } from '../consumer/windowPhase.js';
 
 export interface ReplayCommandOptions {
   configFile: string | undefined;
@@ -72,7 +71,7 @@ export async function replayCommand(options: ReplayCommandOptions): Promise<numb
         processor: processorPool,
         writer,
         // No lease table (a lake whose service is gone): no trailing segment is proven closed.
-        leases: async () => new Map((await leases.listLeases().catch(() => [])).map((l) => [l.leaseKey, { checkpoint: l.checkpoint, flushWindowPhaseMs: l.flushWindowPhaseMs }])),
+        checkpoints: async () => new Map((await leases.listLeases().catch(() => [])).map((l) => [l.leaseKey, l.checkpoint])),
         marker,
         progress: terminalProgress(),
         logger,
@@ -85,8 +84,6 @@ export async function replayCommand(options: ReplayCommandOptions): Promise<numb
         toMs,
         segmentRules: { intervalMs: config.cleansedFlushIntervalMs, maxRecords: config.cleansedFlushMaxRecords, maxBytes: config.cleansedFlushMaxBytes },
         fileRules: { intervalMs: config.flushIntervalMs, maxRecords: config.flushMaxRecords, maxBytes: config.flushMaxBytes },
-        // Without a lease table, the phase this config would have given the shard's lease.
-        phaseWithoutLease: (shardId) => (config.staggerFlushWindows ? staggeredPhaseMs(shardId, config.flushIntervalMs) : 0),
       },
     );
     process.stdout.write(JSON.stringify({ ...summary, resumed: marker.resumed }) + '\n');

@@ -30,8 +30,6 @@ export interface ShardConsumerSettings {
   cutRules: CutRules;
   /** Segment cuts (the cleansed zone's coarser rules); checkpoints sit only at segment ends. */
   segmentRules: CutRules;
-  /** New leases get a staggered window phase (windowPhase.ts); a consumer always cuts with its lease's phase. */
-  staggerFlushWindows: boolean;
   idleWaitMs: number;
   idleCloseGraceMs: number;
   maxRecordsPerCall: number;
@@ -94,6 +92,8 @@ export class ShardConsumer<D extends DeadLetter = DeadLetter> {
   private stateValue: ShardState = 'INITIALIZING';
   private reason: ShutdownReason | undefined;
   private readonly cutter: SegmentCutter;
+  /** From the lease, fixed for the shard's life: part of the cut rule. */
+  private readonly windowPhaseMs: number;
   private readonly pacer: ReadPacer;
   private readonly pollAbort = new AbortController();
   private readonly writeAbort = new AbortController();
@@ -114,7 +114,7 @@ export class ShardConsumer<D extends DeadLetter = DeadLetter> {
 
   constructor(private readonly deps: ShardConsumerDeps<D>) {
     // The phase is the lease's, never the config's: it is part of the cut rule every later owner and replay repeats.
-    const phaseMs = windowPhaseOf(deps.lease.lease);
+    const phaseMs = (this.windowPhaseMs = windowPhaseOf(deps.lease.lease));
     this.cutter = new SegmentCutter({ ...deps.settings.segmentRules, phaseMs }, { ...deps.settings.cutRules, phaseMs });
     this.now = deps.now ?? Date.now;
     this.pacer = new ReadPacer(deps.settings.idleWaitMs, this.now);
@@ -364,6 +364,7 @@ export class ShardConsumer<D extends DeadLetter = DeadLetter> {
       firstSequence: first.sequenceNumber,
       lastSequence: first.sequenceNumber,
       firstArrivalMs: first.arrivalMs,
+      windowPhaseMs: this.windowPhaseMs,
       kinesisRecords: 0,
       payloadBytes: 0,
       forced: false,

@@ -33,6 +33,8 @@ export interface StreamWorkerOptions<D extends DeadLetter> {
   /** How often the lease table is scanned to take, balance and notice released leases. */
   takeIntervalMs: number;
   shardSyncIntervalMs: number;
+  /** New leases get a staggered window phase (windowPhase.ts); a consumer always cuts on its lease's phase. */
+  staggerFlushWindows: boolean;
   /** Most leases stolen from other workers in one cycle. */
   maxStealsPerCycle?: number;
   logger: Logger;
@@ -243,7 +245,7 @@ export class StreamWorker<D extends DeadLetter = DeadLetter> {
         endingHashKey: shard.endingHashKey,
         handoffTo: undefined,
         checkpointTimeMs: undefined,
-        flushWindowPhaseMs: this.options.settings.staggerFlushWindows ? staggeredPhaseMs(shard.shardId, this.options.settings.cutRules.intervalMs) : 0,
+        flushWindowPhaseMs: this.options.staggerFlushWindows ? staggeredPhaseMs(shard.shardId, this.options.settings.cutRules.intervalMs) : 0,
       };
       if (await this.options.leases.createLeaseIfNotExists(lease)) this.log.info({ shardId: shard.shardId, checkpoint, parents }, 'lease created');
     }

@@ -12,16 +12,25 @@ import type { Logger } from '../log.js';
 import { errorMessage } from '../errors.js';
 import type { DeadLetter, PieceOutput } from '../consumer/pieceProcessor.js';
 import { retryUntilDone } from '../consumer/retry.js';
-import type { ObjectStorePort } from './objectStore.js';
+import type { ObjectStorePort, PutOptions } from './objectStore.js';
 import { cleansedKey, rawKey } from '../lake/keys.js';
 
 const gzip = promisify(gzipCb);
+
+/**
+ * User metadata of every raw object: the window phase its shard cut on
+ * (consumer/windowPhase.ts). An object without it was written before phases
+ * existed, with windows aligned to the epoch (phase 0).
+ */
+export const WINDOW_PHASE_METADATA = 'kl-window-phase-ms';
 
 export interface SealedFile<D extends DeadLetter = DeadLetter> {
   shardId: string;
   firstSequence: string;
   lastSequence: string;
   firstArrivalMs: number;
+  /** The shard's window phase (its lease's), recorded on the raw object so a replay cuts as this file was cut. */
+  windowPhaseMs: number;
   kinesisRecords: number;
   payloadBytes: number;
   /** Ends early because of shutdown, handoff or memory pressure (announced in the lease first). */
@@ -94,9 +103,9 @@ export interface LakeWriterOptions<D extends DeadLetter> {
 export class LakeWriter<D extends DeadLetter = DeadLetter> {
   constructor(private readonly options: LakeWriterOptions<D>) {}
 
-  private async put(key: string, body: Uint8Array, contentType: string, contentEncoding: string | undefined, shardId: string, signal?: AbortSignal): Promise<void> {
+  private async put(key: string, body: Uint8Array, options: PutOptions, shardId: string, signal?: AbortSignal): Promise<void> {
     const log = this.options.logger;
-    await retryUntilDone(() => this.options.store.put(key, body, { contentType, ...(contentEncoding ? { contentEncoding } : {}) }), {
+    await retryUntilDone(() => this.options.store.put(key, body, options), {
       retryAll: true,
       signal,
       onRetry: (err, attempt) => log.warn({ shardId, key, attempt, err: errorMessage(err) }, 'upload failed; retrying'),
@@ -115,7 +124,8 @@ export class LakeWriter<D extends DeadLetter = DeadLetter> {
       lastSequence: file.lastSequence,
       windowStartMs: file.firstArrivalMs,
     });
-    await this.put(key, body, 'application/x-ndjson', 'gzip', file.shardId, signal);
+    const metadata = { [WINDOW_PHASE_METADATA]: String(file.windowPhaseMs) };
+    await this.put(key, body, { contentType: 'application/x-ndjson', contentEncoding: 'gzip', metadata }, file.shardId, signal);
     const userRecords = outputs.reduce((n, o) => n + o.rawRecords, 0);
     this.options.onObject?.('raw', userRecords, body.byteLength, Date.now() - started);
     const deadLetters = outputs.flatMap((o) => o.dlq);
@@ -164,7 +174,7 @@ export class LakeWriter<D extends DeadLetter = DeadLetter> {
         const started = Date.now();
         const body = await this.options.parquet!.encode(chunks);
         const key = cleansedKey({ table: this.options.table, shardId: segment.shardId, firstSequence: segment.firstSequence, lastSequence: segment.lastSequence, hour });
-        await this.put(key, body, 'application/vnd.apache.parquet', undefined, segment.shardId, signal);
+        await this.put(key, body, { contentType: 'application/vnd.apache.parquet' }, segment.shardId, signal);
         this.options.onObject?.('cleansed', rows, body.byteLength, Date.now() - started);
         this.options.logger.info({ shardId: segment.shardId, key, rows, bytes: body.byteLength }, 'cleansed object written');
       }),

@@ -22,6 +22,8 @@ export interface ObjectStorePort {
   checkBucket(): Promise<void>;
   put(key: string, body: Uint8Array, options: PutOptions): Promise<void>;
   get(key: string): Promise<Buffer>;
+  /** The body and the user metadata (x-amz-meta-*, names in lower case). */
+  getWithMetadata(key: string): Promise<{ body: Buffer; metadata: Record<string, string> }>;
   list(prefix: string): Promise<{ key: string; size: number }[]>;
 }
 
@@ -83,9 +85,15 @@ export class S3ObjectStore implements ObjectStorePort {
   }
 
   async get(key: string): Promise<Buffer> {
+    return (await this.getWithMetadata(key)).body;
+  }
+
+  async getWithMetadata(key: string): Promise<{ body: Buffer; metadata: Record<string, string> }> {
     const out = await this.client.send(new GetObjectCommand({ Bucket: this.bucket, Key: key }));
     const bytes = await out.Body!.transformToByteArray();
-    return Buffer.from(bytes.buffer, bytes.byteOffset, bytes.byteLength);
+    const metadata: Record<string, string> = {};
+    for (const [name, value] of Object.entries(out.Metadata ?? {})) metadata[name.toLowerCase()] = value;
+    return { body: Buffer.from(bytes.buffer, bytes.byteOffset, bytes.byteLength), metadata };
   }
 
   async list(prefix: string): Promise<{ key: string; size: number }[]> {

@@ -4,6 +4,7 @@ import { checkRawZone, checkpointsReached, lastProducedPerShard } from '../suppo
 import { produce } from '../../src/producer/producer.js';
 import { staggeredPhaseMs } from '../../src/consumer/windowPhase.js';
 import type { Lease } from '../../src/checkpoint/lease.js';
+import { WINDOW_PHASE_METADATA } from '../../src/sinks/lakeWriter.js';
 
 const WINDOW_MS = 2000;
 
@@ -41,14 +42,16 @@ describe('each shard cuts on the window phase its lease records', () => {
   it('a new lease gets a staggered phase, an older lease keeps phase 0, a recorded phase wins over the config', async () => {
     const shards = ['shardId-000000000000', 'shardId-000000000001', 'shardId-000000000002'];
     await lake.leases.ensureTable();
-    // Shard 0: a lease from before phases (none recorded). Shard 1: phase 700 recorded. Shard 2: created by the service.
-    expect(await lake.leases.createLeaseIfNotExists(unownedLease(shards[0]!, undefined))).toBe(true);
-    expect(await lake.leases.createLeaseIfNotExists(unownedLease(shards[1]!, 700))).toBe(true);
+    // Shard 0: phase 700 recorded. Shard 1: a lease from before phases (none recorded). Shard 2: created by the service.
+    expect(await lake.leases.createLeaseIfNotExists(unownedLease(shards[0]!, 700))).toBe(true);
+    expect(await lake.leases.createLeaseIfNotExists(unownedLease(shards[1]!, undefined))).toBe(true);
     const expectedPhase = new Map([
-      [shards[0]!, 0],
-      [shards[1]!, 700],
+      [shards[0]!, 700],
+      [shards[1]!, 0],
       [shards[2]!, staggeredPhaseMs(shards[2]!, WINDOW_MS)],
     ]);
+    // Each differs from what the config would give a new lease of the shard, so none can pass by accident.
+    for (const shardId of shards.slice(0, 2)) expect(expectedPhase.get(shardId)).not.toBe(staggeredPhaseMs(shardId, WINDOW_MS));
     expect(expectedPhase.get(shards[2]!)).toBeGreaterThan(0);
 
     const svc = startServiceProcess(
@@ -63,8 +66,8 @@ describe('each shard cuts on the window phase its lease records', () => {
       expect(check.duplicates).toEqual([]);
 
       const leases = new Map((await lake.leases.listLeases()).map((l) => [l.leaseKey, l]));
-      expect(leases.get(shards[0]!)!.flushWindowPhaseMs).toBeUndefined();
-      expect(leases.get(shards[1]!)!.flushWindowPhaseMs).toBe(700);
+      expect(leases.get(shards[0]!)!.flushWindowPhaseMs).toBe(700);
+      expect(leases.get(shards[1]!)!.flushWindowPhaseMs).toBeUndefined();
       expect(leases.get(shards[2]!)!.flushWindowPhaseMs).toBe(expectedPhase.get(shards[2]!));
 
       const window = (ms: number, phase: number): number => Math.floor((ms - phase) / WINDOW_MS);
@@ -74,7 +77,9 @@ describe('each shard cuts on the window phase its lease records', () => {
         const phase = expectedPhase.get(shardId)!;
         // Every file lies inside one window of its own shard's phase.
         expect(new Set(o.records.map((r) => window(r.arrivalMs, phase))).size, o.key).toBe(1);
-        const other = phase === 0 ? 1000 : 0;
+        // ...and the object records that phase for replay.
+        expect((await lake.store.getWithMetadata(o.key)).metadata[WINDOW_PHASE_METADATA], o.key).toBe(String(phase));
+        const other = phase === 0 ? 1100 : 0;
         if (new Set(o.records.map((r) => window(r.arrivalMs, other))).size > 1) spansOtherPhase.set(shardId, true);
       }
       // ...and some file of each shard runs across a boundary another phase would have cut at.

@@ -16,7 +16,7 @@ function file(arrivals: number[]): PlanFile {
     arrivalMs,
     data: new Uint8Array(10),
   }));
-  return { key: `f-${records[0]!.sequenceNumber}`, firstSequence: records[0]!.sequenceNumber, lastSequence: records[records.length - 1]!.sequenceNumber, records };
+  return { key: `f-${records[0]!.sequenceNumber}`, firstSequence: records[0]!.sequenceNumber, lastSequence: records[records.length - 1]!.sequenceNumber, records, windowPhaseMs: 0 };
 }
 
 function spans(files: PlanFile[], adopted: { firstSequence: string; lastSequence: string }[] = [], listStartMs = 0, closed = true) {
