@@ -131,6 +131,7 @@ export async function replay(deps: ReplayDeps, options: ReplayOptions): Promise<
       pending = files[i + 1] ? readFile(deps.store, files[i + 1]!) : undefined;
       filesDone++;
       if (!planner?.hasStarted && beforeRange(file, files[i]!, options.fromMs, interval)) continue; // listed only for the early window
+      const divergedBefore = planner?.diverged !== undefined;
       if (!planner) {
         phaseMs = file.windowPhaseMs;
         planner = new SegmentPlanner({
@@ -143,8 +144,16 @@ export async function replay(deps: ReplayDeps, options: ReplayOptions): Promise<
         // The shard's lease was made again (a new lease table) with another phase: these cuts follow other rules.
         planner.diverged = { key: file.key, reason: `the raw file was cut on window phase ${file.windowPhaseMs} ms, the shard's earlier files on ${phaseMs} ms` };
       }
+      // The first file past the shard's last window before `to` ends the range's last segment; none after it is needed.
+      const first = file.records[0];
+      const pastEnd = first !== undefined && first.arrivalMs >= rangeStartMs(options.toMs - 1, interval, phaseMs) + interval;
       await handle(planner.push(file));
       tick(shardId);
+      if (pastEnd) {
+        if (!divergedBefore) planner.diverged = undefined; // a mismatch found past the range is not the range's
+        filesDone += files.length - i - 1;
+        break;
+      }
     }
     if (!planner) return;
     const checkpoint = checkpoints.get(shardId);

@@ -154,12 +154,19 @@ describe('replay of a shard cut on a window phase', () => {
   });
 
   it('stops a shard whose files change phase', async () => {
-    const store = await lake(hot.files.slice(0, 20), PHASE_MS);
-    const rest = await lake(hot.files.slice(20), 5_000);
+    // Files 1.. hold one minute each, [37 s, 97 s) on: file 16 is the first of the segment window from 15:37.
+    const store = await lake(hot.files.slice(0, 16), PHASE_MS);
+    const rest = await lake(hot.files.slice(16), 5_000);
     for (const [key, o] of rest.objects) store.objects.set(key, o);
     const { summary } = await runReplay(store, T0, T0 + 30 * 60_000);
     expect(summary.diverged).toHaveLength(1);
     expect(summary.diverged[0]!.reason).toContain('window phase 5000 ms');
+
+    // A range whose last segment window ends before the change: the file past it only closes that segment.
+    expect(hot.files[16]![0]!.arrivalMs).toBeGreaterThanOrEqual(T0 + 15 * 60_000 + PHASE_MS);
+    const early = await runReplay(store, T0, T0 + 15 * 60_000);
+    expect(early.summary.diverged).toEqual([]);
+    expect(early.written).toEqual(hot.segments.filter(([first]) => arrivalOf(records, first) < T0 + 15 * 60_000));
   });
 
   it('raw lookup (redrive) finds every record of a phased shard', async () => {
