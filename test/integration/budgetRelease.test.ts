@@ -41,18 +41,21 @@ describe('memory budget over a segment', () => {
     const usedNow = async (): Promise<number> => metric(await (await fetch(`http://127.0.0.1:${port}/metrics`)).text(), 'kinesis_lake_memory_budget_used_bytes');
     try {
       await waitFor('every record in the raw zone', async () => (await checkRawZone(lake, entries)).missing.length === 0, 60_000, 250);
-      // The lowest of a few samples: a poll in flight holds a small reservation for its response.
+      // The lowest of 20 samples: a poll in flight holds a reservation for its response
+      // (KL_MAX_RECORDS_PER_CALL x the average record x 3, shardConsumer.ts); polls run every 200 ms when idle.
       let used = Infinity;
-      for (let i = 0; i < 5; i++) {
+      for (let i = 0; i < 20; i++) {
         used = Math.min(used, await usedNow());
         await new Promise((r) => setTimeout(r, 100));
       }
       expect(await checkpointsReached(lake, lastProducedPerShard(entries))).toBe(false);
       const share = payloadBytes * SEGMENT_BUDGET_BYTES_PER_PAYLOAD_BYTE;
       console.log(`[measured] budget after every raw file, segment open: ${used} bytes for ${payloadBytes} payload bytes (${(used / payloadBytes).toFixed(2)} per byte; full count ${BUDGET_BYTES_PER_PAYLOAD_BYTE})`);
-      // Within 1% of the share (rounding per file), and well below the full count.
+      // Within 1% of the share (rounding per file), plus at most one poll's reservation if every sample
+      // met a poll in flight (a loaded machine slows the emulator's answers), and well below the full count.
+      const pollReservation = Math.ceil(100 * (payloadBytes / entries.length) * BUDGET_BYTES_PER_PAYLOAD_BYTE * 1.05);
       expect(used).toBeGreaterThanOrEqual(share * 0.99);
-      expect(used).toBeLessThanOrEqual(share * 1.01 + 1000);
+      expect(used).toBeLessThanOrEqual(share * 1.01 + 1000 + pollReservation);
       expect(used).toBeLessThan(payloadBytes * BUDGET_BYTES_PER_PAYLOAD_BYTE * 0.75);
     } finally {
       svc.child.kill('SIGTERM');
