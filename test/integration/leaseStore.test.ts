@@ -6,24 +6,10 @@ import { HeldLease } from '../../src/checkpoint/heldLease.js';
 import { LeaseLostError } from '../../src/errors.js';
 import { randomName } from '../../src/local/provision.js';
 import type { Lease } from '../../src/checkpoint/lease.js';
+import { leaseOf } from '../support/leases.js';
 
 function newLease(key: string): Lease {
-  return {
-    leaseKey: key,
-    leaseOwner: undefined,
-    leaseCounter: 0,
-    checkpoint: 'TRIM_HORIZON',
-    checkpointSubSequenceNumber: 0,
-    pendingCheckpoint: undefined,
-    pendingCheckpointSubSequenceNumber: undefined,
-    ownerSwitchesSinceCheckpoint: 0,
-    parentShardIds: ['shardId-000000000000'],
-    childShardIds: [],
-    startingHashKey: '0',
-    endingHashKey: '170141183460469231731687303715884105727',
-    handoffTo: undefined,
-    checkpointTimeMs: undefined,
-  };
+  return leaseOf(key, { parentShardIds: ['shardId-000000000000'], startingHashKey: '0', endingHashKey: '170141183460469231731687303715884105727' });
 }
 
 // The same contract against both local DynamoDB implementations: dynalite, and moto (which also serves S3/SQS here).

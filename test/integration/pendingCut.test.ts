@@ -1,7 +1,7 @@
 import { describe, expect, it } from 'vitest';
 import { createLake, startServiceProcess, waitFor } from '../support/env.js';
 import { produce } from '../../src/producer/producer.js';
-import type { Lease } from '../../src/checkpoint/lease.js';
+import { leaseOf } from '../support/leases.js';
 
 describe('a forced cut announced in the lease', () => {
   it('is repeated by the next owner: the first segment ends exactly at the pending checkpoint', async () => {
@@ -10,22 +10,14 @@ describe('a forced cut announced in the lease', () => {
     const cut = entries[299]!.sequenceNumber;
     // What an owner that was stopped between announcing its cut and checkpointing leaves behind.
     await lake.leases.ensureTable();
-    const lease: Lease = {
-      leaseKey: entries[0]!.shardId,
-      leaseOwner: undefined,
+    const lease = leaseOf(entries[0]!.shardId, {
       leaseCounter: 7,
-      checkpoint: 'TRIM_HORIZON',
-      checkpointSubSequenceNumber: 0,
       pendingCheckpoint: cut,
       pendingCheckpointSubSequenceNumber: 0,
       ownerSwitchesSinceCheckpoint: 1,
-      parentShardIds: [],
-      childShardIds: [],
       startingHashKey: '0',
       endingHashKey: '340282366920938463463374607431768211455',
-      handoffTo: undefined,
-      checkpointTimeMs: undefined,
-    };
+    });
     expect(await lake.leases.createLeaseIfNotExists(lease)).toBe(true);
     // Long windows: without the pending cut, all 1000 records would form one segment.
     const svc = startServiceProcess(lake.env({ KL_FLUSH_INTERVAL_MS: '600000', KL_CLEANSED_FLUSH_INTERVAL_MS: '600000' }));

@@ -3,30 +3,10 @@ import { createLake, startServiceProcess, waitFor, type Lake } from '../support/
 import { checkRawZone, checkpointsReached, lastProducedPerShard } from '../support/lakeCheck.js';
 import { produce } from '../../src/producer/producer.js';
 import { staggeredPhaseMs } from '../../src/consumer/windowPhase.js';
-import type { Lease } from '../../src/checkpoint/lease.js';
+import { leaseOf } from '../support/leases.js';
 import { WINDOW_PHASE_METADATA } from '../../src/sinks/lakeWriter.js';
 
 const WINDOW_MS = 2000;
-
-function unownedLease(shardId: string, flushWindowPhaseMs: number | undefined): Lease {
-  return {
-    leaseKey: shardId,
-    leaseOwner: undefined,
-    leaseCounter: 0,
-    checkpoint: 'TRIM_HORIZON',
-    checkpointSubSequenceNumber: 0,
-    pendingCheckpoint: undefined,
-    pendingCheckpointSubSequenceNumber: undefined,
-    ownerSwitchesSinceCheckpoint: 0,
-    parentShardIds: [],
-    childShardIds: [],
-    startingHashKey: undefined,
-    endingHashKey: undefined,
-    handoffTo: undefined,
-    checkpointTimeMs: undefined,
-    ...(flushWindowPhaseMs !== undefined ? { flushWindowPhaseMs } : {}),
-  };
-}
 
 describe('each shard cuts on the window phase its lease records', () => {
   let lake: Lake;
@@ -43,8 +23,8 @@ describe('each shard cuts on the window phase its lease records', () => {
     const shards = ['shardId-000000000000', 'shardId-000000000001', 'shardId-000000000002'];
     await lake.leases.ensureTable();
     // Shard 0: phase 700 recorded. Shard 1: a lease from before phases (none recorded). Shard 2: created by the service.
-    expect(await lake.leases.createLeaseIfNotExists(unownedLease(shards[0]!, 700))).toBe(true);
-    expect(await lake.leases.createLeaseIfNotExists(unownedLease(shards[1]!, undefined))).toBe(true);
+    expect(await lake.leases.createLeaseIfNotExists(leaseOf(shards[0]!, { flushWindowPhaseMs: 700 }))).toBe(true);
+    expect(await lake.leases.createLeaseIfNotExists(leaseOf(shards[1]!))).toBe(true);
     const expectedPhase = new Map([
       [shards[0]!, 700],
       [shards[1]!, 0],

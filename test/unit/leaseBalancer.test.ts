@@ -1,25 +1,10 @@
 import { describe, expect, it } from 'vitest';
 import { planLeaseTaking } from '../../src/checkpoint/leaseBalancer.js';
 import type { Lease } from '../../src/checkpoint/lease.js';
+import { leaseOf } from '../support/leases.js';
 
 function lease(key: string, owner: string | undefined, extra: Partial<Lease> = {}): Lease {
-  return {
-    leaseKey: key,
-    leaseOwner: owner,
-    leaseCounter: 1,
-    checkpoint: 'TRIM_HORIZON',
-    checkpointSubSequenceNumber: 0,
-    pendingCheckpoint: undefined,
-    pendingCheckpointSubSequenceNumber: undefined,
-    ownerSwitchesSinceCheckpoint: 0,
-    parentShardIds: [],
-    childShardIds: [],
-    startingHashKey: undefined,
-    endingHashKey: undefined,
-    handoffTo: undefined,
-    checkpointTimeMs: undefined,
-    ...extra,
-  };
+  return leaseOf(key, { leaseOwner: owner, leaseCounter: 1, ...extra });
 }
 
 const ready = (): boolean => true;
