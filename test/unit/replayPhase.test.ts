@@ -5,7 +5,7 @@
  */
 import { describe, expect, it } from 'vitest';
 import { gzipSync } from 'node:zlib';
-import { rangeStartMs, replay, type ReplaySummary } from '../../src/batch/replay.js';
+import { beforeRange, rangeStartMs, replay, type ReplaySummary } from '../../src/batch/replay.js';
 import { ReplayMarker } from '../../src/batch/replayMarker.js';
 import { RawLookup } from '../../src/batch/rawLookup.js';
 import { SegmentCutter } from '../../src/consumer/segmentCutter.js';
@@ -167,6 +167,19 @@ describe('replay of a shard cut on a window phase', () => {
     const early = await runReplay(store, T0, T0 + 15 * 60_000);
     expect(early.summary.diverged).toEqual([]);
     expect(early.written).toEqual(hot.segments.filter(([first]) => arrivalOf(records, first) < T0 + 15 * 60_000));
+  });
+
+  it('passes over a file before the range by its first record, or by its key minute when it holds none', () => {
+    const ref = (minuteMs: number) => ({ key: 'k', shardId: SHARD, firstSequence: '1', lastSequence: '2', minuteMs });
+    const fromMs = T0 + 12 * 60_000; // the shard's segment window holding it starts at 10:37
+    const planFile = (arrivals: number[]) => ({ key: 'k', firstSequence: '1', lastSequence: '2', records: arrivals.map(record), windowPhaseMs: PHASE_MS });
+    expect(beforeRange(planFile([T0 + 10 * 60_000 + 36_000]), ref(T0 + 10 * 60_000), fromMs, segmentRules.intervalMs)).toBe(true);
+    expect(beforeRange(planFile([T0 + 10 * 60_000 + 37_000]), ref(T0 + 10 * 60_000), fromMs, segmentRules.intervalMs)).toBe(false);
+    // The window is the first record's: a later record of an earlier window does not move the file before the range.
+    expect(beforeRange(planFile([T0 + 10 * 60_000 + 40_000, T0 + 10 * 60_000 + 30_000]), ref(T0 + 10 * 60_000), fromMs, segmentRules.intervalMs)).toBe(false);
+    // No record: only a key minute that ends by the window start proves it.
+    expect(beforeRange(planFile([]), ref(T0 + 9 * 60_000), fromMs, segmentRules.intervalMs)).toBe(true);
+    expect(beforeRange(planFile([]), ref(T0 + 10 * 60_000), fromMs, segmentRules.intervalMs)).toBe(false);
   });
 
   it('raw lookup (redrive) finds every record of a phased shard', async () => {
