@@ -12,7 +12,7 @@
 import { gunzip as gunzipCb } from 'node:zlib';
 import { promisify } from 'node:util';
 import type { Logger } from '../log.js';
-import type { CutRules } from '../consumer/fileCutter.js';
+import { windowIndex, windowStartMs, type CutRules } from '../consumer/fileCutter.js';
 import { compareSequence } from '../consumer/records.js';
 import type { PieceOutput, PieceProcessor } from '../consumer/pieceProcessor.js';
 import type { DlqEnvelope } from '../processors/envelope.js';
@@ -176,7 +176,8 @@ export async function replay(deps: ReplayDeps, options: ReplayOptions): Promise<
 
 /** Start of the shard's segment window that holds `fromMs`: its windows start at phaseMs + k * intervalMs. */
 export function rangeStartMs(fromMs: number, intervalMs: number, phaseMs: number): number {
-  return Math.floor((fromMs - phaseMs) / intervalMs) * intervalMs + phaseMs;
+  const rules = { intervalMs, phaseMs };
+  return windowStartMs(windowIndex(fromMs, rules), rules);
 }
 
 /**

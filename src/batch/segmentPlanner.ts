@@ -31,7 +31,7 @@
  * invisible to rule 3; rule 1 covers it when that segment has cleansed
  * files, and replay.ts refuses to write a span that overlaps an existing one.
  */
-import type { CutRules } from '../consumer/fileCutter.js';
+import { windowIndex, type CutRules } from '../consumer/fileCutter.js';
 import type { StreamRecord } from '../consumer/records.js';
 import { SegmentCutter } from '../consumer/segmentCutter.js';
 
@@ -89,7 +89,7 @@ export class SegmentPlanner {
   }
 
   private window(ms: number): number {
-    return Math.floor((ms - (this.options.segmentRules.phaseMs ?? 0)) / this.options.segmentRules.intervalMs);
+    return windowIndex(ms, this.options.segmentRules);
   }
 
   private isKnownStart(file: PlanFile): boolean {

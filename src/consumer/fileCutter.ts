@@ -21,6 +21,16 @@ export interface CutRules {
   maxBytes: number;
 }
 
+/** Index of the window holding `ms`: windows start at phaseMs + k * intervalMs. */
+export function windowIndex(ms: number, rules: Pick<CutRules, 'intervalMs' | 'phaseMs'>): number {
+  return Math.floor((ms - (rules.phaseMs ?? 0)) / rules.intervalMs);
+}
+
+/** Start of window `index`, epoch ms. */
+export function windowStartMs(index: number, rules: Pick<CutRules, 'intervalMs' | 'phaseMs'>): number {
+  return index * rules.intervalMs + (rules.phaseMs ?? 0);
+}
+
 export interface OpenFileState {
   window: number;
   records: number;
@@ -43,11 +53,7 @@ export class FileCutter {
   private open: OpenFileState | undefined;
   private forcedCutSequence: string | undefined;
 
-  private readonly phaseMs: number;
-
-  constructor(private readonly rules: CutRules) {
-    this.phaseMs = rules.phaseMs ?? 0;
-  }
+  constructor(private readonly rules: CutRules) {}
 
   /** Makes the file that contains `sequenceNumber` end with it (a pending cut from the lease). */
   forceCutAfter(sequenceNumber: string): void {
@@ -55,12 +61,12 @@ export class FileCutter {
   }
 
   windowOf(arrivalMs: number): number {
-    return Math.floor((arrivalMs - this.phaseMs) / this.rules.intervalMs);
+    return windowIndex(arrivalMs, this.rules);
   }
 
   /** End of the open file's window in epoch ms, or undefined when no file is open. */
   openWindowEndMs(): number | undefined {
-    return this.open ? (this.open.window + 1) * this.rules.intervalMs + this.phaseMs : undefined;
+    return this.open ? windowStartMs(this.open.window + 1, this.rules) : undefined;
   }
 
   get hasOpenFile(): boolean {
