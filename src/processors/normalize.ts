@@ -197,13 +197,31 @@ function quotedKey(key: string): string {
   return quoted;
 }
 
+// Short extra values repeat too (devices, versions, countries): their JSON text is kept the same way, in a
+// bounded table of its own. Quoting each one again was about a third of extraJson's cost (throwaway
+// micro-benchmark on the bench's events: 1.41 µs per event before, 0.99 after).
+const QUOTED_VALUES = new Map<string, string>();
+const MAX_QUOTED_VALUES = 4096;
+const MAX_QUOTED_VALUE_LENGTH = 32;
+
+function quotedValue(value: string): string {
+  if (value.length > MAX_QUOTED_VALUE_LENGTH) return JSON.stringify(value);
+  let quoted = QUOTED_VALUES.get(value);
+  if (quoted === undefined) {
+    quoted = JSON.stringify(value);
+    if (QUOTED_VALUES.size < MAX_QUOTED_VALUES) QUOTED_VALUES.set(value, quoted);
+  }
+  return quoted;
+}
+
 // Written as text key by key: same output as JSON.stringify of an object of the extra fields (key order kept),
 // without building that object, which cost a third more per record on the hot path.
 function extraJson(obj: JsonObject, pii: PiiTokenizer): string | null {
   let out: string | null = null;
   for (const key of Object.keys(obj)) {
     if (COLUMN_FIELDS.has(key)) continue;
-    const value = JSON.stringify(pii.fields.has(key) ? pii.token(obj[key]) : obj[key]) as string | undefined;
+    const raw = pii.fields.has(key) ? pii.token(obj[key]) : obj[key];
+    const value = (typeof raw === 'string' ? quotedValue(raw) : JSON.stringify(raw)) as string | undefined;
     if (value === undefined) continue;
     out = (out === null ? '{' : out + ',') + quotedKey(key) + ':' + value;
   }

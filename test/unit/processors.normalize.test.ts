@@ -61,6 +61,17 @@ describe('normalization', () => {
     expect(({} as { polluted?: boolean }).polluted).toBeUndefined();
   });
 
+  it('writes repeated, escaped, long and more distinct extra values than its quoting table holds exactly as JSON.stringify does', () => {
+    const ctx = createProcessorContext(testOptions());
+    // 5,000 distinct short values (beyond the 4,096 kept quoted), each twice, some needing escapes; and long ones.
+    const values = Array.from({ length: 5_000 }, (_, i) => (i % 7 === 0 ? `q"\\\u0001\u00e9${i}` : `v-${i}`));
+    const payloads = [...values, ...values].map((v, i) => ({ ...event(), device: v, page_url: `https://shop.example.com/${'x'.repeat(40)}/${i % 3}` }));
+    const r = processPiece(piece(payloads.map((p) => kinesisRecord(JSON.stringify(p)))), ctx);
+    expect(r.dlq).toEqual([]);
+    const extras = decodeChunks(r.cleansed).flatMap((c) => c.columns._extra!);
+    expect(extras).toEqual(payloads.map((p) => JSON.stringify({ device: p.device, page_url: p.page_url })));
+  });
+
   it('puts fields the schema does not name into _extra, and fills the ingestion columns', () => {
     const ctx = createProcessorContext(testOptions());
     const rec = kinesisRecord(JSON.stringify(event({ referrer: 'https://x.example/', ab: { bucket: 'B', n: 2 } })), { partitionKey: 'user-77' });
