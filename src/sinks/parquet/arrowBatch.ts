@@ -6,7 +6,7 @@
  * shifted); the two messages' metadata are small FlatBuffers (flatBuffer.ts).
  *
  * apache-arrow did this before. Loading it cost each worker thread ~0.23
- * CPU-s and ~0.17 s at start, and its builders copied every buffer twice.
+ * CPU-s (0.16–0.18 s) at start, and its builders copied every buffer twice.
  * test/unit/arrowBatch.test.ts reads these bytes back with apache-arrow.
  */
 import { CLEANSED_COLUMNS, type CleansedColumn, type CleansedColumnType } from '../../lake/cleansedColumns.js';
