@@ -199,12 +199,15 @@ async function readFile(store: ObjectStorePort, ref: RawFileRef): Promise<PlanFi
   return { key: ref.key, firstSequence: ref.firstSequence, lastSequence: ref.lastSequence, records: toKinesisRecords(lines), windowPhaseMs: windowPhaseOfObject(ref.key, metadata) };
 }
 
-/** The phase a raw object was cut on; an object written before phases has none and was cut on phase 0. */
+/**
+ * The phase a raw object was cut on; an object written before phases has none and was cut on phase 0.
+ * Any number the lease's attribute can hold is accepted, as the service cut on it.
+ */
 function windowPhaseOfObject(key: string, metadata: Record<string, string>): number {
   const text = metadata[WINDOW_PHASE_METADATA];
   if (text === undefined) return 0;
   const phase = Number(text);
-  if (!/^\d+$/.test(text) || !Number.isSafeInteger(phase)) throw new Error(`raw object ${key}: metadata ${WINDOW_PHASE_METADATA}=${JSON.stringify(text)} is not a whole number of milliseconds`);
+  if (text.trim() === '' || !Number.isFinite(phase)) throw new Error(`raw object ${key}: metadata ${WINDOW_PHASE_METADATA}=${JSON.stringify(text)} is not a number of milliseconds`);
   return phase;
 }
 

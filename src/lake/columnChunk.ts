@@ -26,11 +26,12 @@ const INT32_MAX = 2147483647;
 const TYPE_CODES: Record<CleansedColumnType, number> = { timestamp_ms: 1, string: 2, int64: 3, int32: 4, double: 5 };
 
 /** Bytes per value of a fixed-width type. */
-function widthOf(type: CleansedColumnType): number {
+export function widthOf(type: CleansedColumnType): number {
   return type === 'int32' ? 4 : 8;
 }
 
-function align8(n: number): number {
+/** `n` rounded up to a multiple of 8: every section of a chunk (and of an Arrow IPC body) starts on one. */
+export function align8(n: number): number {
   return (n + 7) & ~7;
 }
 

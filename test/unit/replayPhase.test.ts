@@ -169,6 +169,16 @@ describe('replay of a shard cut on a window phase', () => {
     expect(early.written).toEqual(hot.segments.filter(([first]) => arrivalOf(records, first) < T0 + 15 * 60_000));
   });
 
+  it('stops with the object and the value when a raw object records a phase that is not a number', async () => {
+    const store = await lake(hot.files, PHASE_MS);
+    const key = [...store.objects.keys()][3]!;
+    store.objects.get(key)!.metadata[WINDOW_PHASE_METADATA] = 'soon';
+    await expect(runReplay(store, T0, T0 + 30 * 60_000)).rejects.toThrow(`raw object ${key}: metadata ${WINDOW_PHASE_METADATA}="soon" is not a number of milliseconds`);
+    // What a lease can hold, the service cut on, and replay accepts.
+    store.objects.get(key)!.metadata[WINDOW_PHASE_METADATA] = String(PHASE_MS);
+    expect((await runReplay(store, T0, T0 + 30 * 60_000)).summary.diverged).toEqual([]);
+  });
+
   it('passes over a file before the range by its first record, or by its key minute when it holds none', () => {
     const ref = (minuteMs: number) => ({ key: 'k', shardId: SHARD, firstSequence: '1', lastSequence: '2', minuteMs });
     const fromMs = T0 + 12 * 60_000; // the shard's segment window holding it starts at 10:37

@@ -10,6 +10,7 @@
  * test/unit/arrowBatch.test.ts reads these bytes back with apache-arrow.
  */
 import { CLEANSED_COLUMNS, type CleansedColumn, type CleansedColumnType } from '../../lake/cleansedColumns.js';
+import { align8, widthOf } from '../../lake/columnChunk.js';
 import type { ColumnSlice, RowGroupSlices } from './chunkReader.js';
 import { CleansedChunkError } from './errors.js';
 import { flatBuffer, type FlatTable } from './flatBuffer.js';
@@ -76,14 +77,6 @@ function messageHead(headerType: number, header: FlatTable, bodyLength: number):
 /** The schema message of the cleansed zone, in CLEANSED_COLUMNS order (little-endian, the default). */
 const SCHEMA_MESSAGE = messageHead(HEADER_SCHEMA, [undefined, { type: 'tables', value: CLEANSED_COLUMNS.map(fieldTable) }], 0);
 const END_OF_STREAM = new Uint8Array([0xff, 0xff, 0xff, 0xff, 0, 0, 0, 0]);
-
-function align8(n: number): number {
-  return (n + 7) & ~7;
-}
-
-function widthOf(type: CleansedColumnType): number {
-  return type === 'int32' ? 4 : 8;
-}
 
 /** Validity bitmap of the row group, or undefined when no slice has a null. */
 function validity(slices: readonly ColumnSlice[], rows: number): { bitmap: Uint8Array | undefined; nullCount: number } {
