@@ -17,7 +17,7 @@ const dockerfile = readFileSync(join(REPOSITORY_ROOT, 'Dockerfile'), 'utf8');
 const stages = parseStages(dockerfile);
 const finalStage = stages.at(-1)!;
 const finalInstructions = effectiveInstructions(stages, finalStage);
-const packageJson = JSON.parse(readFileSync(join(REPOSITORY_ROOT, 'package.json'), 'utf8')) as { bin: Record<string, string>; engines: { node: string } };
+const packageJson = JSON.parse(readFileSync(join(REPOSITORY_ROOT, 'package.json'), 'utf8')) as { bin: Record<string, string>; engines: { node: string }; devDependencies: Record<string, string> };
 
 function only(instructions: Instruction[], keyword: string): Instruction {
   const found = instructions.filter((i) => i.keyword === keyword);
@@ -76,6 +76,14 @@ describe('Dockerfile', () => {
       expect(major).toBeGreaterThanOrEqual(minimumMajor);
       expect(image).not.toMatch(/latest/);
     }
+  });
+
+  it('ships the Node the tests and benches run on', () => {
+    // `npm ci` installs this Node (the `node` package) and npm puts it first on every script's PATH.
+    const pinned = packageJson.devDependencies.node;
+    expect(pinned, 'devDependencies.node is an exact version').toMatch(/^\d+\.\d+\.\d+$/);
+    for (const image of new Set(stages.map((s) => baseImage(stages, s)))) expect(image).toMatch(new RegExp(`^node:${pinned!.replaceAll('.', '\\.')}-`));
+    expect(process.version, 'run the tests with `npm test`, which runs them on the pinned Node').toBe(`v${pinned}`);
   });
 
   it('runs as a non-root user', () => {
