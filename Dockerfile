@@ -2,7 +2,8 @@
 # hand: docker build -t kinesis-lake .
 # Checked rule by rule by test/deploy/dockerfile.test.ts (no Docker engine in CI).
 
-# One pinned base for both stages: a full Node LTS version, never a moving tag.
+# One pinned base for both stages: a full Node LTS version, never a moving tag;
+# the same as package.json's devDependencies.node, which the tests and benches run on.
 FROM node:22.22.0-bookworm-slim AS base
 
 # Build stage: dev dependencies (TypeScript) and the compiled dist/.
