@@ -100,7 +100,7 @@ describe('bad input at service level', () => {
       const attrs = await lake.clients.sqs.send(new GetQueueAttributesCommand({ QueueUrl: lake.dlqUrl, AttributeNames: ['ApproximateNumberOfMessages'] }));
       const growth = rssAtEnd - rssAfterWarmUp;
       console.log(
-        `[measured] bad-input soak: ${ROUNDS} rounds x ${catalogue.length} bad (${EXTRA_LARGE_PER_ROUND + 1} of 900 KB) + ${GOOD_PER_ROUND} good records; median RSS in rounds ${BASELINE_ROUNDS.join(',')} ${(rssAfterWarmUp / 2 ** 20).toFixed(0)} MiB, in rounds ${FINAL_ROUNDS.join(',')} ${(rssAtEnd / 2 ** 20).toFixed(0)} MiB (growth ${(growth / 2 ** 20).toFixed(1)} MiB), max ${(maxRss / 2 ** 20).toFixed(0)} MiB; DLQ messages ${attrs.Attributes?.ApproximateNumberOfMessages}`,
+        `[measured] bad-input soak: ${ROUNDS} rounds x ${catalogue.length} bad (${EXTRA_LARGE_PER_ROUND + 1} of 900 KB) + ${GOOD_PER_ROUND} good records; median RSS in rounds ${BASELINE_ROUNDS.join(',')} ${(rssAfterWarmUp / 2 ** 20).toFixed(0)} MiB, in rounds ${FINAL_ROUNDS.join(',')} ${(rssAtEnd / 2 ** 20).toFixed(0)} MiB (growth ${(growth / 2 ** 20).toFixed(1)} MiB), max ${(maxRss / 2 ** 20).toFixed(0)} MiB; by round ${[...rssByRound.values()].map((b) => (b / 2 ** 20).toFixed(0)).join(' ')} MiB; DLQ messages ${attrs.Attributes?.ApproximateNumberOfMessages}`,
       );
       expect(Object.fromEntries(byReason)).toEqual(Object.fromEntries(expected));
       expect(Number(attrs.Attributes?.ApproximateNumberOfMessages)).toBe(ROUNDS * catalogue.length);
