@@ -8,21 +8,42 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { startFauxqsSqs, startLocalAws, type LocalAwsStack } from '../../src/local/localAws.js';
 
-let stack: LocalAwsStack | undefined;
-let fauxqs: { url: string; stop(): Promise<void> } | undefined;
+interface SharedStack {
+  users: number;
+  stop(): Promise<void>;
+}
 
-export async function setup(): Promise<void> {
+// Each vitest project runs the global setup, in the same process: the first starts the stack, the others
+// share it (its endpoints are already in process.env), and the last teardown stops it.
+const SHARED = Symbol.for('kinesis-lake.test.localAws');
+const holder = globalThis as { [SHARED]?: Promise<SharedStack> };
+
+async function start(): Promise<SharedStack> {
   const logDir = mkdtempSync(join(tmpdir(), 'kl-local-aws-'));
-  stack = await startLocalAws({ logDir });
+  const stack: LocalAwsStack = await startLocalAws({ logDir });
   for (const [k, v] of Object.entries(stack.env)) process.env[k] = v;
   process.env.KL_TEST_OBJECT_EMULATOR = stack.objectEmulator;
   process.env.KL_TEST_LOCAL_AWS_LOGS = logDir;
   // moto's SQS does work proportional to the queue's length on every call: tests that pile up
   // hundreds of dead letters ask createLake for this fauxqs instead (the DLQ contract tests stay on moto).
-  fauxqs = await startFauxqsSqs(logDir);
+  const fauxqs = await startFauxqsSqs(logDir);
   process.env.KL_TEST_FAUXQS_SQS_URL = fauxqs.url;
+  return {
+    users: 0,
+    stop: async () => {
+      await Promise.all([stack.stop(), fauxqs.stop()]);
+    },
+  };
+}
+
+export async function setup(): Promise<void> {
+  holder[SHARED] ??= start();
+  (await holder[SHARED]).users++;
 }
 
 export async function teardown(): Promise<void> {
-  await Promise.all([stack?.stop(), fauxqs?.stop()]);
+  const shared = await holder[SHARED];
+  if (shared === undefined || --shared.users > 0) return;
+  delete holder[SHARED];
+  await shared.stop();
 }
