@@ -24,7 +24,7 @@ const GOOD_PER_ROUND = 20;
 const MAX_RECORD_BYTES = 256 * 1024;
 // Three more 900 KB payloads per round besides the catalogue's one (one PutRecords call of at most 5 MB
 // per round). A leak of every GetRecords batch (injected by hand) raised the later window's median by
-// 62.6 MiB with these windows on Node 22, where runs without it grew 5–9 MiB (with the old windows, rounds
+// 62.6 MiB with these windows on Node 22, where runs without it grew -0.8 to 9.3 MiB (with the old windows, rounds
 // 3-5 against 18-20: 3–27 MiB without a leak, too close to the allowance). The allowance sits between.
 const EXTRA_LARGE_PER_ROUND = 3;
 const MAX_RSS_GROWTH_BYTES = 32 * 1024 * 1024;
