@@ -16,7 +16,7 @@ import {
   type DynamoDBClient,
 } from '@aws-sdk/client-dynamodb';
 import { LeaseLostError, MissingResourceError } from '../errors.js';
-import type { ShardPosition } from '../consumer/records.js';
+import { comparePosition, type ShardPosition } from '../consumer/records.js';
 import type { Lease } from './lease.js';
 
 export interface LeaseStore {
@@ -262,10 +262,14 @@ export class DynamoLeaseStore implements LeaseStore {
   }
 
   async checkpoint(held: Lease, owner: string, checkpoint: string, subSequenceNumber: number): Promise<Lease> {
+    // A forced cut announced beyond this checkpoint ends a segment still being written: the cut must outlive
+    // this write, or an owner that takes over after a crash would cut those records elsewhere.
+    const keepPending = pendingBeyond(held, checkpoint, subSequenceNumber);
     await this.fencedUpdate(
       held,
       owner,
-      'SET leaseCounter = :next, checkpoint = :c, checkpointSubSequenceNumber = :cs, ownerSwitchesSinceCheckpoint = :zero, checkpointTime = :t REMOVE pendingCheckpoint, pendingCheckpointSubSequenceNumber',
+      'SET leaseCounter = :next, checkpoint = :c, checkpointSubSequenceNumber = :cs, ownerSwitchesSinceCheckpoint = :zero, checkpointTime = :t' +
+        (keepPending ? '' : ' REMOVE pendingCheckpoint, pendingCheckpointSubSequenceNumber'),
       { ':next': n(held.leaseCounter + 1), ':c': s(checkpoint), ':cs': n(subSequenceNumber), ':zero': n(0), ':t': n(Date.now()) },
     );
     return {
@@ -274,8 +278,8 @@ export class DynamoLeaseStore implements LeaseStore {
       checkpoint,
       checkpointSubSequenceNumber: subSequenceNumber,
       ownerSwitchesSinceCheckpoint: 0,
-      pendingCheckpoint: undefined,
-      pendingCheckpointSubSequenceNumber: undefined,
+      pendingCheckpoint: keepPending ? held.pendingCheckpoint : undefined,
+      pendingCheckpointSubSequenceNumber: keepPending ? held.pendingCheckpointSubSequenceNumber : undefined,
       checkpointTimeMs: Date.now(),
     };
   }
@@ -310,4 +314,11 @@ export class DynamoLeaseStore implements LeaseStore {
   async deleteLease(leaseKey: string): Promise<void> {
     await this.client.send(new DeleteItemCommand({ TableName: this.tableName, Key: { leaseKey: s(leaseKey) } }));
   }
+}
+
+/** True when the held lease announces a forced cut after the position being checkpointed (SHARD_END is past everything). */
+function pendingBeyond(held: Lease, checkpoint: string, subSequenceNumber: number): boolean {
+  if (held.pendingCheckpoint === undefined || checkpoint === 'SHARD_END') return false;
+  const pending = { sequenceNumber: held.pendingCheckpoint, subSequenceNumber: held.pendingCheckpointSubSequenceNumber };
+  return comparePosition({ sequenceNumber: checkpoint, subSequenceNumber }, pending) < 0;
 }

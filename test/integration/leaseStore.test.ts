@@ -41,6 +41,13 @@ describe.each(backends)('lease store against %s', (name, endpoint) => {
     await held.prepareCheckpoint({ sequenceNumber: '49600000000000000000000000000000000000000000000000000001', subSequenceNumber: undefined });
     let stored = (await store.getLease(key))!;
     expect(stored.pendingCheckpoint).toBe('49600000000000000000000000000000000000000000000000000001');
+    // A checkpoint short of the announced cut (an earlier segment landing first) keeps the cut announced.
+    await held.checkpoint({ sequenceNumber: '49600000000000000000000000000000000000000000000000000000', subSequenceNumber: 7 });
+    stored = (await store.getLease(key))!;
+    expect(stored.checkpoint).toBe('49600000000000000000000000000000000000000000000000000000');
+    expect(stored.pendingCheckpoint).toBe('49600000000000000000000000000000000000000000000000000001');
+    expect(stored.pendingCheckpointSubSequenceNumber).toBe(0);
+    // The cut's own checkpoint clears it.
     await held.checkpoint({ sequenceNumber: '49600000000000000000000000000000000000000000000000000001', subSequenceNumber: 3 });
     stored = (await store.getLease(key))!;
     expect(stored.checkpoint).toBe('49600000000000000000000000000000000000000000000000000001');
