@@ -83,7 +83,10 @@ export class MemoryBudget {
     if (!this.paused && this.used >= this.limitBytes * this.highWatermark) {
       this.paused = true;
       this.pausedSince = Date.now();
-      this.pressureListener?.();
+      // Never inside acquire: a consumer acquires while it dispatches a batch its cutter has already split,
+      // and a forced cut made in the middle of that would cut where no replay of the stream cuts again.
+      const listener = this.pressureListener;
+      if (listener) queueMicrotask(listener);
     }
   }
 

@@ -79,6 +79,7 @@ describe('MemoryBudget', () => {
       b.acquire(880, 'big');
       b.acquire(20, 'small'); // 900: high
       expect(b.isPaused).toBe(true);
+      await Promise.resolve();
       expect(pressure).toBe(1);
       const small = b.waitForRoom(undefined, 'small');
       now = 5000;
@@ -91,6 +92,22 @@ describe('MemoryBudget', () => {
     } finally {
       Date.now = realNow;
     }
+  });
+
+  it('calls the pressure listener after the step that crossed the high watermark, never inside acquire', async () => {
+    // A consumer acquires piece by piece while it dispatches a batch already split into segments:
+    // a forced cut in the middle would cut where a replay does not.
+    const b = new MemoryBudget(1000);
+    let dispatching = false;
+    const seen: boolean[] = [];
+    b.onPressure(() => seen.push(dispatching));
+    dispatching = true;
+    b.acquire(500, 'x');
+    b.acquire(450, 'x'); // 950: high
+    expect(seen).toEqual([]);
+    dispatching = false;
+    await Promise.resolve();
+    expect(seen).toEqual([false]);
   });
 
   it('releases a waiter when its signal aborts, and forgets it', async () => {
