@@ -528,12 +528,19 @@ export class ShardConsumer<D extends DeadLetter = DeadLetter> {
             next.fileRelease = undefined;
           }
           this.deps.observer?.onFileWritten?.(this.shardId, written, 0);
-          if (signal.aborted || this.deps.lease.lost) break;
+          if (signal.aborted || this.deps.lease.lost) {
+            // Back in the queue, so the budget its segment holds is released with the rest (releaseAllBudget).
+            this.sealed.unshift(next);
+            break;
+          }
         }
         const seg = next.segment;
         if (seg) {
           const lastSub = await this.deps.writer.writeSegment(seg.segment, signal);
-          if (signal.aborted || this.deps.lease.lost) break;
+          if (signal.aborted || this.deps.lease.lost) {
+            this.sealed.unshift(next);
+            break;
+          }
           await this.deps.lease.checkpoint({ sequenceNumber: seg.segment.lastSequence, subSequenceNumber: lastSub });
           this.lastCheckpoint = seg.segment.lastSequence;
           this.log.info({ sequenceNumber: seg.segment.lastSequence, subSequenceNumber: lastSub, forced: seg.segment.forced || undefined }, 'checkpointed');
