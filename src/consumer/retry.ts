@@ -19,6 +19,8 @@ export interface RetryOptions {
  */
 export async function retryUntilDone<T>(op: () => Promise<T>, options: RetryOptions = {}): Promise<T> {
   for (let attempt = 0; ; attempt++) {
+    // Aborted (lease lost, hard stop): not even a first attempt, so a fenced-out writer stops writing at once.
+    options.signal?.throwIfAborted();
     try {
       return await op();
     } catch (err) {

@@ -77,6 +77,8 @@ export class DlqSender {
         this.stats.retriedEntries += todo.length;
         await sleepMs(this.#delay(attempt), undefined, { signal });
       }
+      // A writer that lost its lease sends nothing more: the next owner sends these again.
+      signal?.throwIfAborted();
       todo = await this.#sendRound(todo);
     }
   }
@@ -134,6 +136,7 @@ export class DlqSender {
   async #retryForever(fn: () => Promise<void>, msg: string, signal: AbortSignal | undefined): Promise<void> {
     for (let attempt = 0; ; attempt++) {
       if (attempt > 0) await sleepMs(this.#delay(attempt), undefined, { signal });
+      signal?.throwIfAborted();
       try {
         await fn();
         return;

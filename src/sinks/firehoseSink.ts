@@ -85,10 +85,11 @@ export class FirehoseSink implements CleansedSink {
     let todo = batch;
     for (let attempt = 0; todo.length > 0; attempt++) {
       if (attempt > 0) {
-        if (signal?.aborted) throw new Error('Firehose delivery aborted before every record was accepted');
         this.stats.retriedRecords += todo.length;
         await sleep(backoffMs(attempt, this.options.baseDelayMs ?? 100, this.options.maxDelayMs ?? 5_000), signal);
       }
+      // Checked before every call, the first too: a writer that lost its lease sends nothing more.
+      if (signal?.aborted) throw new Error('Firehose delivery aborted before every record was accepted');
       this.stats.calls++;
       let codes: (string | undefined)[];
       try {
