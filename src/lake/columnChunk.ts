@@ -146,7 +146,14 @@ class StringColumn {
   /** The text to write: UTF-8 byte length, and the joined string when offsets already count bytes (ASCII). */
   text(): { joined: string | undefined; bytes: number } {
     const joined = this.texts.join('');
-    const bytes = Buffer.byteLength(joined, 'utf8');
+    let bytes = Buffer.byteLength(joined, 'utf8');
+    if (bytes !== this.chars) {
+      // Not ASCII: measured value by value, as write() writes them. Joined, a value ending in a lone high
+      // surrogate and the next starting with a lone low one would make one 4-byte character, where the two
+      // values written apart are two 3-byte replacement characters.
+      bytes = 0;
+      for (const t of this.texts) bytes += Buffer.byteLength(t, 'utf8');
+    }
     if (bytes > INT32_MAX) throw new CleansedChunkError('a column chunk holds over 2 GiB of text: use smaller pieces');
     return { joined: bytes === this.chars ? joined : undefined, bytes };
   }

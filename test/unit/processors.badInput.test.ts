@@ -1,7 +1,7 @@
 import { describe, expect, it } from 'vitest';
 import { createProcessorContext } from '../../src/processors/context.js';
 import { processPiece } from '../../src/processors/piece.js';
-import { badInputCatalogue, expectMixedPieceResult, kinesisRecord, mixedPiece, piece, testOptions } from '../support/processorFixtures.js';
+import { badInputCatalogue, decodeChunks, expectMixedPieceResult, kinesisRecord, mixedPiece, piece, testOptions } from '../support/processorFixtures.js';
 
 describe('processPiece: the bad-input catalogue', () => {
   const ctx = createProcessorContext(testOptions());
@@ -39,6 +39,16 @@ describe('processPiece: the bad-input catalogue', () => {
     const strict = createProcessorContext(testOptions({ maxRecordBytes: 100, maxFutureMs: 0 }));
     const r = processPiece(piece([kinesisRecord('{"pad":"' + 'x'.repeat(200) + '"}'), kinesisRecord(JSON.stringify({ timestamp: '2026-01-31T12:00:01Z', user_id: 'u', session_id: 's', event_type: 'page_view' }))]), strict);
     expect(r.dlq.map((d) => d.reason)).toEqual(['too_large', 'future_timestamp']);
+  });
+
+  it('keeps the column chunk whole when lone surrogates of consecutive rows would pair up if joined', () => {
+    const search = (q: string): string => JSON.stringify({ timestamp: '2026-01-31T12:00:00Z', user_id: 'u', session_id: 's', event_type: 'search', search_query: q });
+    const r = processPiece(piece([kinesisRecord(search('a\ud83d')), kinesisRecord(search('\ude00b')), kinesisRecord(search('ok'))]), ctx);
+    expect(r.counts.valid).toBe(3);
+    const [chunk] = decodeChunks(r.cleansed);
+    // Each value on its own: a lone surrogate becomes U+FFFD, as UTF-8 requires.
+    expect(chunk!.columns.search_query).toEqual(['a\ufffd', '\ufffdb', 'ok']);
+    expect(chunk!.columns.event_type).toEqual(['search', 'search', 'search']);
   });
 
   it('accepts a timestamp before arrival however old (a replay decides like the first run)', () => {
