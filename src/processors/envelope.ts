@@ -13,6 +13,7 @@ export type DlqStage = 'deaggregate' | 'parse' | 'validate' | 'normalize' | 'pro
 export type DlqReason =
   | 'kpl_bad_checksum'
   | 'kpl_truncated'
+  | 'kpl_empty'
   | 'invalid_utf8'
   | 'empty_payload'
   | 'invalid_json'

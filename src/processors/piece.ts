@@ -134,6 +134,11 @@ function processKinesisRecord(record: StreamRecord, input: PieceInput, range: Ra
     rejectWhole({ ...record, subSequenceNumber: undefined }, input.streamName, f, ctx, out);
     return undefined;
   }
+  if (d.records.length === 0) {
+    // Checksum right, no user record in it: without this it would leave no trace at all.
+    rejectWhole({ ...record, subSequenceNumber: undefined }, input.streamName, failure('deaggregate', 'kpl_empty', 'KPL aggregate holds no user records'), ctx, out);
+    return undefined;
+  }
   d.records.forEach((user, index) => {
     if (range !== undefined && !inRange(user.explicitHashKey, user.partitionKey, range)) {
       out.counts.droppedOutOfRange++;

@@ -135,6 +135,7 @@ export function badInputCatalogue(): BadCase[] {
     { name: 'a timestamp 2 h after arrival', data: bytes(JSON.stringify(event({ timestamp: '2026-01-31T14:00:01Z' }))), reason: 'future_timestamp' },
     { name: 'KPL with a bad MD5', data: handAggregate([bytes(validJson(900)), bytes(validJson(901))], 'bad_md5'), reason: 'kpl_bad_checksum' },
     { name: 'truncated KPL', data: handAggregate([bytes(validJson(902)), bytes(validJson(903))], 'truncated'), reason: 'kpl_truncated' },
+    { name: 'KPL with no user record', data: handAggregate([]), reason: 'kpl_empty' },
   ];
 }
 
