@@ -10,8 +10,10 @@ import { ConfigError } from '../errors.js';
 
 export const TOKEN_PREFIX = 'tok_';
 
-// User ids repeat heavily within a batch; the cache avoids most HMACs.
+// User ids repeat heavily within a batch; the cache avoids most HMACs. Only short values are kept, so the
+// cache stays small (at most CACHE_LIMIT x ~300 bytes) whatever a listed field holds.
 const CACHE_LIMIT = 50_000;
+const MAX_CACHED_CHARS = 256;
 
 export class PiiTokenizer {
   readonly fields: ReadonlySet<string>;
@@ -29,6 +31,11 @@ export class PiiTokenizer {
     this.#key = key === undefined ? undefined : Buffer.from(key, 'utf8');
   }
 
+  /** Values whose tokens are cached (for tests). */
+  get cachedValues(): number {
+    return this.#cache.size;
+  }
+
   get enabled(): boolean {
     return this.fields.size > 0;
   }
@@ -40,6 +47,7 @@ export class PiiTokenizer {
     const hit = this.#cache.get(text);
     if (hit !== undefined) return hit;
     const tok = TOKEN_PREFIX + createHmac('sha256', this.#key!).update(text, 'utf8').digest('hex').slice(0, 32);
+    if (text.length > MAX_CACHED_CHARS) return tok;
     if (this.#cache.size >= CACHE_LIMIT) this.#cache.clear();
     this.#cache.set(text, tok);
     return tok;

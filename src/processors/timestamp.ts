@@ -78,7 +78,9 @@ function toEpochMs(year: number, month: number, day: number, hour: number, minut
   if (month < 1 || month > 12 || day < 1) return undefined;
   const dim = month === 2 && isLeap(year) ? 29 : DAYS_IN_MONTH[month - 1]!;
   if (day > dim || hour > 23 || minute > 59 || second > 59) return undefined;
-  return Date.UTC(year, month - 1, day, hour, minute, second, ms) - offsetMinutes * 60_000;
+  // Date.UTC reads years 0-99 as 1900-1999: those are set on a leap year's date instead (day checked above).
+  const utc = year < 100 ? new Date(Date.UTC(2000, month - 1, day, hour, minute, second, ms)).setUTCFullYear(year) : Date.UTC(year, month - 1, day, hour, minute, second, ms);
+  return utc - offsetMinutes * 60_000;
 }
 
 function parseWithRegex(text: string): number | undefined {

@@ -5,6 +5,7 @@ import { utcDateHour } from '../../src/processors/normalize.js';
 import { createProcessorContext } from '../../src/processors/context.js';
 import { processPiece } from '../../src/processors/piece.js';
 import { parseIsoTimestamp } from '../../src/processors/timestamp.js';
+import { PiiTokenizer } from '../../src/processors/pii.js';
 import { ARRIVAL_MS, PII_KEY, decodeChunks, event, kinesisRecord, piece, testOptions } from '../support/processorFixtures.js';
 
 function rowsOf(payloads: Record<string, unknown>[], opts = testOptions()): { hour: string; rows: Record<string, unknown>[] }[] {
@@ -93,6 +94,18 @@ describe('normalization', () => {
       expect(parseIsoTimestamp(bad), bad).toBeUndefined();
     }
   });
+
+  it('reads years 0000-0099 as those years, not as 1900-1999, on both parsing paths', () => {
+    const year50 = new Date(0);
+    year50.setUTCFullYear(50, 0, 1);
+    year50.setUTCHours(12, 0, 0, 0);
+    expect(parseIsoTimestamp('0050-01-01T12:00:00Z')).toBe(year50.getTime());
+    expect(parseIsoTimestamp('0050-01-01 12:00+00:00')).toBe(year50.getTime());
+    // 0004 is a leap year, 0001 is not.
+    expect(new Date(parseIsoTimestamp('0004-02-29T00:00:00Z')!).toISOString()).toBe('0004-02-29T00:00:00.000Z');
+    expect(parseIsoTimestamp('0001-02-29T00:00:00Z')).toBeUndefined();
+    expect(new Date(parseIsoTimestamp('0099-12-31T23:59:59.5-01:00')!).toISOString()).toBe('0100-01-01T00:59:59.500Z');
+  });
 });
 
 describe('PII', () => {
@@ -125,6 +138,16 @@ describe('PII', () => {
     expect(JSON.parse(row.columns._extra![0] as string)).toEqual({ email: token(secretUser) });
     // The raw zone (restricted) keeps the original bytes.
     expect(new TextDecoder().decode(r.raw)).toContain(secretUser);
+  });
+
+  it('caches the tokens of short values only: a long value in a listed field holds no memory after its record', () => {
+    const tokenizer = new PiiTokenizer(['email'], PII_KEY);
+    const long = 'x'.repeat(100_000);
+    const token = (v: string): string => 'tok_' + createHmac('sha256', PII_KEY).update(v).digest('hex').slice(0, 32);
+    expect(tokenizer.token(long)).toBe(token(long));
+    expect(tokenizer.token(long)).toBe(token(long));
+    expect(tokenizer.token('alice')).toBe(token('alice'));
+    expect(tokenizer.cachedValues).toBe(1);
   });
 
   it('gives equal values equal tokens and different keys different tokens', () => {
