@@ -237,6 +237,7 @@ export class ShardConsumer<D extends DeadLetter = DeadLetter> {
     if (pending && lease.checkpoint !== SENTINEL.SHARD_END && (isSentinel(lease.checkpoint) || compareSequence(pending.sequenceNumber, lease.checkpoint) > 0)) {
       // An earlier owner announced a forced cut and may have written its file: repeat the cut.
       this.cutter.forceCutAfter(pending.sequenceNumber);
+      this.inheritedCut = pending.sequenceNumber;
       this.log.info({ pending: pending.sequenceNumber }, 'honouring pending checkpoint cut');
     }
     switch (lease.checkpoint) {
@@ -262,7 +263,9 @@ export class ShardConsumer<D extends DeadLetter = DeadLetter> {
     this.transition('PROCESSING');
     let attempt = 0;
     while (!signal.aborted) {
-      await budget.waitForRoom(signal, this.shardId);
+      // Short of an inherited cut the open segment cannot be cut early (forceCut), so only reaching the cut
+      // frees its bytes: a pause there could last for ever. The earlier owner held those records in its budget.
+      if (this.inheritedCut === undefined) await budget.waitForRoom(signal, this.shardId);
       await sleep(this.pacer.delayMs(), signal);
       if (signal.aborted) break;
       const startedAt = this.now();
@@ -321,6 +324,7 @@ export class ShardConsumer<D extends DeadLetter = DeadLetter> {
    */
   private callLimit(): number {
     const { budget, settings } = this.deps;
+    if (this.inheritedCut !== undefined) return settings.maxRecordsPerCall;
     const perRecord = Math.max(1, this.avgRecordBytes * settings.budgetBytesPerPayloadByte);
     const fit = Math.floor(budget.roomBytes / (2 * perRecord));
     return Math.max(1, Math.min(settings.maxRecordsPerCall, fit));
@@ -342,7 +346,17 @@ export class ShardConsumer<D extends DeadLetter = DeadLetter> {
   private accept(records: StreamRecord[]): void {
     const pieces = this.cutter.split(records);
     for (const piece of pieces) this.dispatch(piece);
+    // The cutter has cut at the inherited cut (at its record, or the first after it if that one expired).
+    if (this.inheritedCut !== undefined && compareSequence(records[records.length - 1]!.sequenceNumber, this.inheritedCut) >= 0) this.inheritedCut = undefined;
   }
+
+  /**
+   * A forced cut an earlier owner announced in the lease and this consumer has
+   * not reached yet. Until it does, no other forced cut is made: the lease
+   * holds one pending cut, and a cut short of it would both erase it and
+   * overlap the earlier owner's files with different keys.
+   */
+  private inheritedCut: string | undefined;
 
   private dispatch(piece: SegmentPiece): void {
     const records = piece.records;
@@ -443,11 +457,12 @@ export class ShardConsumer<D extends DeadLetter = DeadLetter> {
    * from the older checkpoint repeats the same cut. The cut itself is made at
    * once, so no record read meanwhile can slip into the segment.
    * Returns false when there was nothing to cut, or an earlier forced cut is
-   * not yet checkpointed (the lease holds one pending cut at a time).
+   * not yet checkpointed (the lease holds one pending cut at a time), or an
+   * inherited one is not yet reached (see inheritedCut).
    */
   forceCut(): boolean {
     const segment = this.segment;
-    if (!segment || this.forcedInFlight || this.lostOrFailed()) return false;
+    if (!segment || this.forcedInFlight || this.inheritedCut !== undefined || this.lostOrFailed()) return false;
     const pending: ShardPosition = { sequenceNumber: segment.segment.lastSequence, subSequenceNumber: undefined };
     this.cutter.closeOpenSegment();
     const announced = this.deps.lease.prepareCheckpoint(pending);

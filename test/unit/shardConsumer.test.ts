@@ -1,8 +1,7 @@
 /**
- * ShardConsumer against in-memory ports: what happens to the memory budget
- * when the lease goes while a segment is being written. (The adapters'
- * own behaviour is tested against the emulators; here only the consumer's
- * bookkeeping is under test.)
+ * ShardConsumer against in-memory ports: its bookkeeping of the memory
+ * budget and of forced cuts. (The adapters' own behaviour is tested against
+ * the emulators; here only the consumer is under test.)
  */
 import { describe, expect, it } from 'vitest';
 import { pino } from 'pino';
@@ -60,13 +59,15 @@ function records(from: number, to: number): StreamRecord[] {
 }
 
 /** Serves the given batches once, then empty responses of a shard that is behind (so no idle window closes). */
-function kinesisServing(batches: StreamRecord[][]): KinesisPort {
+function kinesisServing(batches: StreamRecord[][], beforeEachCall: (call: number) => void = () => undefined): KinesisPort {
   const left = [...batches];
+  let calls = 0;
   return {
     describeStream: () => Promise.resolve({ status: 'ACTIVE', openShards: 1 }),
     listShards: () => Promise.resolve([]),
     getShardIterator: () => Promise.resolve('iterator'),
     getRecords: async (): Promise<GetRecordsResult> => {
+      beforeEachCall(calls++);
       const batch = left.shift();
       if (!batch) await new Promise((resolve) => setTimeout(resolve, 10));
       const out = batch ?? [];
@@ -140,5 +141,59 @@ describe('ShardConsumer and the memory budget when the lease is lost', () => {
     expect(store.lease.checkpoint).toBe('TRIM_HORIZON');
     expect(budget.usedBytes).toBe(0);
     expect(budget.heldBy(SHARD)).toBe(0);
+  });
+});
+
+async function until(condition: () => boolean, timeoutMs = 5_000): Promise<void> {
+  const deadline = Date.now() + timeoutMs;
+  while (!condition()) {
+    if (Date.now() > deadline) throw new Error('timed out waiting for the condition');
+    await tick(10);
+  }
+}
+
+describe('ShardConsumer and a forced cut an earlier owner announced', () => {
+  it('makes no forced cut of its own before reaching it, and reaches it even with the budget full', async () => {
+    const store = new MemoryLeaseStore();
+    // The earlier owner checkpointed 49000, announced a cut after 49008, and may have written that segment's files.
+    store.lease = leaseOf(SHARD, { leaseOwner: 'w', leaseCounter: 1, checkpoint: '49000', pendingCheckpoint: '49008', pendingCheckpointSubSequenceNumber: 0 });
+    const held = new HeldLease(store, 'w', store.lease);
+    // Full before the first read: a consumer that waited for room would never read again.
+    const budget = new MemoryBudget(1_000);
+    budget.acquire(950, 'other shards');
+    const segments: string[] = [];
+    const writer = {
+      write: (file: SealedFile): Promise<WrittenFile> => Promise.resolve({ rawKey: `raw/${file.lastSequence}`, rawBytes: 1, userRecords: file.kinesisRecords, deadLetters: 0 }),
+      writeSegment: (segment: SealedSegment): Promise<number | undefined> => {
+        segments.push(`${segment.firstSequence}-${segment.lastSequence}${segment.forced ? ' forced' : ''}`);
+        return Promise.resolve(undefined);
+      },
+    } as unknown as LakeWriter;
+    const cutsTried: boolean[] = [];
+    const made: { consumer?: ShardConsumer } = {};
+    const kinesis = kinesisServing([records(1, 3), records(4, 12)], (call) => {
+      // Memory pressure (or a shutdown) asks for a cut between the two reads, short of 49008.
+      if (call === 1) cutsTried.push(made.consumer!.forceCut());
+    });
+    const consumer = (made.consumer = new ShardConsumer({
+      shard: { shardId: SHARD, parentShardId: undefined, adjacentParentShardId: undefined, startingHashKey: '0', endingHashKey: '1', endingSequenceNumber: undefined },
+      lease: held,
+      kinesis,
+      processor,
+      writer,
+      budget,
+      settings,
+      logger: pino({ level: 'silent' }),
+    }));
+    const outcome = consumer.run();
+    try {
+      await until(() => store.lease.checkpoint === '49008');
+      expect(cutsTried).toEqual([false]);
+      expect(store.lease.pendingCheckpoint).toBe('49008');
+      expect(segments[0]).toBe('49001-49008');
+    } finally {
+      consumer.abort();
+      await outcome;
+    }
   });
 });
