@@ -2,7 +2,7 @@ import { isRetriable } from '../errors.js';
 import { backoffMs, sleep } from './backoff.js';
 
 export interface RetryOptions {
-  /** Stops retrying (rethrows the last error) once aborted. */
+  /** Once aborted, no further attempt is made: the last error is rethrown, or an AbortError before any attempt. */
   signal?: AbortSignal;
   /** Called before each wait, with the error and the attempt number. */
   onRetry?: (err: unknown, attempt: number) => void;

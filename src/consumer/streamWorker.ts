@@ -52,7 +52,11 @@ interface Running<D extends DeadLetter> {
   held: HeldLease;
   consumer: ShardConsumer<D> | undefined;
   done: Promise<void> | undefined;
+  /** When the last successful renewal (or the take) was sent: the fence counts from there. */
   lastRenewedMs: number;
+  /** When the last renewal was started, and the renewal in flight, if any (one at a time per lease). */
+  renewStartedMs: number;
+  renewing: Promise<void> | undefined;
   handingOff: boolean;
 }
 
@@ -91,9 +95,12 @@ export class StreamWorker<D extends DeadLetter = DeadLetter> {
     return [...this.running.values()].flatMap((r) => (r.consumer ? [r.consumer] : []));
   }
 
+  /** Started (the first lease cycle done) and not shutting down. */
   get isLeasing(): boolean {
-    return !this.stopAbort.signal.aborted;
+    return this.started && !this.stopAbort.signal.aborted;
   }
+
+  private started = false;
 
   /** Polling paused on the memory budget: cut the largest open segments early (see pressureRelief.ts). */
   relievePressure(): void {
@@ -103,11 +110,19 @@ export class StreamWorker<D extends DeadLetter = DeadLetter> {
   }
 
   async start(): Promise<void> {
-    this.options.budget.onPressure(() => this.relievePressure());
+    this.options.budget.onPressure(() => {
+      // Runs as a microtask of its own: a throw here must cost a round of cuts, not the process.
+      try {
+        this.relievePressure();
+      } catch (err) {
+        this.log.error({ err: errorMessage(err) }, 'cutting segments for memory pressure failed');
+      }
+    });
     const onRetry = (err: unknown, attempt: number): void => this.log.warn({ err: errorMessage(err), attempt }, 'first lease cycle failed; retrying');
     await retryUntilDone(() => this.syncShards(), { onRetry });
     await retryUntilDone(() => this.takeCycle(), { onRetry });
     this.loops = [this.renewLoop(), this.takeLoop()];
+    this.started = true;
   }
 
   /** Ordered, idempotent shutdown: one cached promise. */
@@ -131,12 +146,14 @@ export class StreamWorker<D extends DeadLetter = DeadLetter> {
       for (const r of entries) r.consumer?.abort();
       await Promise.race([all, sleep(300)]);
     }
-    // 5. release the leases still held, so other workers take them at once
-    await Promise.all(
+    // 5. release the leases still held, so other workers take them at once; within the deadline, as a
+    // release queues behind any lease write in flight, and a lease not released simply expires.
+    const released = Promise.all(
       [...this.running.values()].map(async (r) => {
         await this.release(r);
       }),
     );
+    await Promise.race([released, sleep(Math.max(0, deadline - this.now()))]);
     await Promise.race([Promise.all(this.loops), sleep(1000)]);
   }
 
@@ -154,29 +171,47 @@ export class StreamWorker<D extends DeadLetter = DeadLetter> {
     this.options.observer?.onLeasesHeld?.(this.running.size);
   }
 
+  /**
+   * Renews each lease every third of the failover time, each on its own (a
+   * DynamoDB call that hangs for one lease delays no other), and checks the
+   * fence twice as often, whatever is in flight: a worker that has not had a
+   * renewal through for nearly a failover period (frozen, partitioned, a call
+   * hung) drops the lease before another worker may take it. Counted from
+   * when the last successful renewal was sent, since the others' clocks
+   * start no earlier than its write.
+   */
   private async renewLoop(): Promise<void> {
     const interval = Math.max(100, Math.floor(this.options.failoverMs / 3));
+    const tick = Math.max(50, Math.floor(interval / 2));
+    const fenceMs = this.options.failoverMs - tick;
     while (!this.stopAbort.signal.aborted || this.running.size > 0) {
-      await sleep(interval, this.closing ? undefined : this.stopAbort.signal);
+      await sleep(tick, this.closing ? undefined : this.stopAbort.signal);
       if (this.stopAbort.signal.aborted && this.running.size === 0) break;
-      await Promise.all([...this.running.values()].map((r) => this.renew(r)));
+      const now = this.now();
+      for (const r of this.running.values()) {
+        if (r.held.lost || r.held.isReleased) continue;
+        if (now - r.lastRenewedMs >= fenceMs) {
+          this.log.warn({ shardId: r.held.shardId }, 'lease not renewed within failover time; dropping it');
+          r.held.markLost('renewal overdue');
+          continue;
+        }
+        if (r.renewing === undefined && now - r.renewStartedMs >= interval) {
+          r.renewing = this.renew(r).finally(() => {
+            r.renewing = undefined;
+          });
+        }
+      }
       if (this.options.budget.isPaused) this.relievePressure();
       if (this.closing && this.running.size === 0) break;
     }
   }
 
   private async renew(r: Running<D>): Promise<void> {
-    if (r.held.lost || r.held.isReleased) return;
-    // A worker that could not renew for a whole failover period (frozen, partitioned)
-    // must assume the lease is gone: it fences itself before anyone else has to.
-    if (this.now() - r.lastRenewedMs >= this.options.failoverMs) {
-      this.log.warn({ shardId: r.held.shardId }, 'lease not renewed within failover time; dropping it');
-      r.held.markLost('renewal overdue');
-      return;
-    }
+    const sentMs = this.now();
+    r.renewStartedMs = sentMs;
     try {
       const lease = await r.held.renew();
-      r.lastRenewedMs = this.now();
+      r.lastRenewedMs = Math.max(r.lastRenewedMs, sentMs);
       this.maybeHandOff(r, lease);
     } catch (err) {
       if (err instanceof LeaseLostError) {
@@ -296,6 +331,7 @@ export class StreamWorker<D extends DeadLetter = DeadLetter> {
     // An owner that ignores a handoff request for two failover periods loses the lease the hard way.
     for (const [key, req] of this.pendingSteals) {
       const lease = byKey.get(key);
+      if (this.stopAbort.signal.aborted) break;
       if (lease && lease.leaseOwner === req.owner && this.now() - req.sinceMs >= 2 * this.options.failoverMs) {
         this.pendingSteals.delete(key);
         await this.take(lease);
@@ -305,12 +341,18 @@ export class StreamWorker<D extends DeadLetter = DeadLetter> {
   }
 
   private async take(lease: Lease): Promise<void> {
+    const sentMs = this.now();
     const taken = await this.options.leases.takeLease(lease, this.options.workerId);
     if (!taken) return;
+    if (this.stopAbort.signal.aborted) {
+      // Shutdown began while the take was on its way: give the lease straight back instead of reading the shard.
+      await this.options.leases.releaseLease(taken, this.options.workerId).catch(() => undefined);
+      return;
+    }
     const stolen = lease.leaseOwner !== undefined && lease.leaseOwner !== this.options.workerId;
     this.options.observer?.onLeaseEvent?.(stolen ? 'stolen' : 'taken', lease.leaseKey);
     this.log.info({ shardId: lease.leaseKey, from: lease.leaseOwner, checkpoint: lease.checkpoint }, stolen ? 'lease stolen' : 'lease taken');
-    this.adopt(taken);
+    this.adopt(taken, sentMs);
   }
 
   /** A child is read only after every parent was read to its end. */
@@ -324,9 +366,10 @@ export class StreamWorker<D extends DeadLetter = DeadLetter> {
     });
   }
 
-  private adopt(lease: Lease): void {
+  /** `takenMs`: when the take was sent (the fence counts from there). */
+  private adopt(lease: Lease, takenMs: number): void {
     const held = new HeldLease(this.options.leases, this.options.workerId, lease);
-    const r: Running<D> = { held, consumer: undefined, done: undefined, lastRenewedMs: this.now(), handingOff: false };
+    const r: Running<D> = { held, consumer: undefined, done: undefined, lastRenewedMs: takenMs, renewStartedMs: takenMs, renewing: undefined, handingOff: false };
     this.running.set(lease.leaseKey, r);
     held.onLost(() => {
       this.options.observer?.onLeaseEvent?.('lost', lease.leaseKey);

@@ -1,0 +1,211 @@
+/**
+ * StreamWorker's lease keeping against an in-memory lease table fenced like
+ * DynamoDB's, where single calls can be made to hang: a hung call must not
+ * keep a worker reading a shard it can no longer prove it owns, and
+ * shutdown must neither keep a lease taken meanwhile nor wait on a hung call.
+ */
+import { afterEach, describe, expect, it } from 'vitest';
+import { pino } from 'pino';
+import type { Lease } from '../../src/checkpoint/lease.js';
+import type { LeaseStore } from '../../src/checkpoint/leaseStore.js';
+import type { GetRecordsResult, KinesisPort } from '../../src/consumer/kinesisPort.js';
+import { MemoryBudget } from '../../src/consumer/memoryBudget.js';
+import type { PieceInput, PieceOutput, PieceProcessor } from '../../src/consumer/pieceProcessor.js';
+import { StreamWorker } from '../../src/consumer/streamWorker.js';
+import { LeaseLostError } from '../../src/errors.js';
+import type { LakeWriter } from '../../src/sinks/lakeWriter.js';
+import { leaseOf } from '../support/leases.js';
+
+const FAILOVER_MS = 600;
+const NEVER = new Promise<never>(() => undefined);
+const sleep = (ms: number): Promise<void> => new Promise((resolve) => setTimeout(resolve, ms));
+
+type Op = 'take' | 'renew' | 'release';
+
+/** One lease table; `hang(op, key)` makes that call wait for ever (a DynamoDB call that never answers), `delayMs` wait a while. */
+class MemoryLeaseTable implements LeaseStore {
+  readonly tableName = 'memory';
+  readonly leases = new Map<string, Lease>();
+  hang: (op: Op, key: string) => boolean = () => false;
+  delayMs: (op: Op, key: string) => number = () => 0;
+
+  private async before(op: Op, key: string): Promise<void> {
+    if (this.hang(op, key)) await NEVER;
+    const ms = this.delayMs(op, key);
+    if (ms > 0) await sleep(ms);
+  }
+
+  private async fenced(op: Op, held: Lease, owner: string, change: Partial<Lease>): Promise<Lease> {
+    await this.before(op, held.leaseKey);
+    const current = this.leases.get(held.leaseKey)!;
+    if (held.leaseCounter !== current.leaseCounter || current.leaseOwner !== owner) throw new LeaseLostError(held.leaseKey);
+    const next = { ...current, ...change, leaseCounter: current.leaseCounter + 1 };
+    this.leases.set(next.leaseKey, next);
+    return { ...next };
+  }
+
+  ensureTable = (): Promise<void> => Promise.resolve();
+  listLeases = (): Promise<Lease[]> => Promise.resolve([...this.leases.values()].map((l) => ({ ...l })));
+  getLease = (key: string): Promise<Lease | undefined> => Promise.resolve(this.leases.get(key));
+  createLeaseIfNotExists = (lease: Lease): Promise<boolean> => {
+    if (this.leases.has(lease.leaseKey)) return Promise.resolve(false);
+    this.leases.set(lease.leaseKey, lease);
+    return Promise.resolve(true);
+  };
+  takeLease = async (observed: Lease, owner: string): Promise<Lease | undefined> => {
+    await this.before('take', observed.leaseKey);
+    const current = this.leases.get(observed.leaseKey)!;
+    if (current.leaseCounter !== observed.leaseCounter) return undefined;
+    const next = { ...current, leaseOwner: owner, leaseCounter: current.leaseCounter + 1, handoffTo: undefined };
+    this.leases.set(next.leaseKey, next);
+    return { ...next };
+  };
+  renewLease = (held: Lease, owner: string): Promise<Lease> => this.fenced('renew', held, owner, {});
+  prepareCheckpoint = (held: Lease, owner: string): Promise<Lease> => this.fenced('renew', held, owner, {});
+  checkpoint = (held: Lease, owner: string, checkpoint: string, sub: number): Promise<Lease> => this.fenced('renew', held, owner, { checkpoint, checkpointSubSequenceNumber: sub });
+  releaseLease = async (held: Lease, owner: string, transferTo?: string): Promise<void> => {
+    await this.fenced('release', held, owner, { leaseOwner: transferTo, handoffTo: undefined });
+  };
+  requestHandoff = (): Promise<boolean> => Promise.resolve(false);
+  setChildShardIds = (): Promise<void> => Promise.resolve();
+  deleteLease = (): Promise<void> => Promise.resolve();
+
+  owner(key: string): string | undefined {
+    return this.leases.get(key)?.leaseOwner;
+  }
+
+  counter(key: string): number {
+    return this.leases.get(key)!.leaseCounter;
+  }
+}
+
+/** Counts GetRecords calls per shard; every response is empty, from a shard that is behind. */
+class CountingKinesis implements KinesisPort {
+  readonly polls = new Map<string, number>();
+  constructor(private readonly shardIds: string[]) {}
+  describeStream = (): Promise<{ status: string; openShards: number }> => Promise.resolve({ status: 'ACTIVE', openShards: this.shardIds.length });
+  listShards = (): ReturnType<KinesisPort['listShards']> =>
+    Promise.resolve(this.shardIds.map((shardId) => ({ shardId, parentShardId: undefined, adjacentParentShardId: undefined, startingHashKey: '0', endingHashKey: '1', endingSequenceNumber: undefined })));
+  getShardIterator = (): Promise<string> => Promise.resolve('iterator');
+  getRecords = async (shardId: string): Promise<GetRecordsResult> => {
+    this.polls.set(shardId, (this.polls.get(shardId) ?? 0) + 1);
+    await sleep(5);
+    return { records: [], nextIterator: 'iterator', millisBehindLatest: 1, childShardIds: [], bytes: 0 };
+  };
+}
+
+const processor: PieceProcessor = {
+  process: (input: PieceInput): Promise<PieceOutput> =>
+    Promise.resolve({ raw: new Uint8Array(0), rawRecords: input.records.length, cleansed: [], dlq: [], lastSubSequenceNumber: undefined, counts: { userRecords: 0, valid: 0, invalid: 0, droppedOutOfRange: 0, byReason: {} } }),
+  close: () => Promise.resolve(),
+};
+const writer = { write: () => Promise.reject(new Error('nothing to write')), writeSegment: () => Promise.resolve(undefined) } as unknown as LakeWriter;
+
+function workerOn(table: MemoryLeaseTable, kinesis: KinesisPort): StreamWorker {
+  return new StreamWorker({
+    workerId: 'worker-a',
+    kinesis,
+    leases: table,
+    processor,
+    writer,
+    budget: new MemoryBudget(1e12),
+    failoverMs: FAILOVER_MS,
+    takeIntervalMs: 100,
+    shardSyncIntervalMs: 1e9,
+    staggerFlushWindows: false,
+    logger: pino({ level: 'silent' }),
+    settings: {
+      streamName: 'stream',
+      cutRules: { intervalMs: 1e9, maxRecords: 1e9, maxBytes: 1e12 },
+      segmentRules: { intervalMs: 1e9, maxRecords: 1e9, maxBytes: 1e12 },
+      idleWaitMs: 20,
+      idleCloseGraceMs: 1e9,
+      maxRecordsPerCall: 100,
+      initialPosition: 'TRIM_HORIZON',
+      initialTimestampMs: undefined,
+      budgetBytesPerPayloadByte: 1,
+    },
+  });
+}
+
+async function until(condition: () => boolean, what: string, timeoutMs = 5_000): Promise<void> {
+  const deadline = Date.now() + timeoutMs;
+  while (!condition()) {
+    if (Date.now() > deadline) throw new Error(`timed out waiting until ${what}`);
+    await sleep(10);
+  }
+}
+
+const workers: StreamWorker[] = [];
+afterEach(async () => {
+  await Promise.all(workers.splice(0).map((w) => w.close(500)));
+});
+
+describe('StreamWorker lease keeping', () => {
+  it('stops reading a shard whose renewal hangs, while its other leases keep renewing', async () => {
+    const table = new MemoryLeaseTable();
+    table.leases.set('shard-1', leaseOf('shard-1'));
+    table.leases.set('shard-2', leaseOf('shard-2'));
+    const kinesis = new CountingKinesis(['shard-1', 'shard-2']);
+    const worker = workerOn(table, kinesis);
+    workers.push(worker);
+    await worker.start();
+    await until(() => worker.heldShardIds().length === 2, 'both leases are held');
+    // Every call about shard-1 from now on hangs (its table partition, say), so the worker cannot take it back either.
+    table.hang = (_op, key) => key === 'shard-1';
+    const counter2 = table.counter('shard-2');
+    // Another worker may take shard-1 one failover period after its last renewal: this one must have let go by then.
+    await until(() => !worker.heldShardIds().includes('shard-1'), 'shard-1 is dropped', 10 * FAILOVER_MS);
+    const polled = kinesis.polls.get('shard-1') ?? 0;
+    await sleep(FAILOVER_MS);
+    expect(kinesis.polls.get('shard-1') ?? 0).toBe(polled);
+    expect(worker.heldShardIds()).toEqual(['shard-2']);
+    expect(table.counter('shard-2')).toBeGreaterThan(counter2);
+  });
+
+  it('reports itself leasing (what /readyz asks) only from a finished start to the start of shutdown', async () => {
+    const table = new MemoryLeaseTable();
+    table.leases.set('shard-1', leaseOf('shard-1'));
+    table.delayMs = (op) => (op === 'take' ? 200 : 0);
+    const worker = workerOn(table, new CountingKinesis(['shard-1']));
+    expect(worker.isLeasing).toBe(false);
+    const started = worker.start();
+    await sleep(50);
+    expect(worker.isLeasing).toBe(false);
+    await started;
+    expect(worker.isLeasing).toBe(true);
+    const closed = worker.close(1_000);
+    expect(worker.isLeasing).toBe(false);
+    await closed;
+  });
+
+  it('gives back a lease whose take was still on its way when shutdown began', async () => {
+    const table = new MemoryLeaseTable();
+    // The shard is not listed: its lease appears in the table later (made by another worker).
+    const kinesis = new CountingKinesis([]);
+    const worker = workerOn(table, kinesis);
+    await worker.start();
+    table.delayMs = (op) => (op === 'take' ? 300 : 0);
+    table.leases.set('shard-1', leaseOf('shard-1'));
+    await sleep(150); // a take cycle (every 100 ms) has sent its take
+    await worker.close(2_000);
+    await sleep(500);
+    expect(worker.heldShardIds()).toEqual([]);
+    expect(table.owner('shard-1')).toBeUndefined();
+    expect(kinesis.polls.get('shard-1') ?? 0).toBe(0);
+  });
+
+  it('finishes shutdown when a lease write hangs, leaving that lease to expire', async () => {
+    const table = new MemoryLeaseTable();
+    table.leases.set('shard-1', leaseOf('shard-1'));
+    const kinesis = new CountingKinesis(['shard-1']);
+    const worker = workerOn(table, kinesis);
+    await worker.start();
+    await until(() => worker.heldShardIds().length === 1, 'the lease is held');
+    // Every lease write from now on hangs: the renewal in flight, and the release queued behind it.
+    table.hang = (op) => op === 'renew' || op === 'release';
+    await sleep(FAILOVER_MS / 2);
+    await worker.close(1_000);
+    expect(table.owner('shard-1')).toBe('worker-a');
+  });
+});
