@@ -1,5 +1,6 @@
+import { spawn } from 'node:child_process';
 import { describe, expect, it } from 'vitest';
-import { createLake, runCli } from '../support/env.js';
+import { CLI, createLake, runCli } from '../support/env.js';
 
 describe('kinesis-lake run refuses a bad configuration with one clear line and exit 2', () => {
   it('names a missing KL_STREAM_NAME', async () => {
@@ -52,5 +53,65 @@ describe('kinesis-lake run refuses a bad configuration with one clear line and e
     const r = await runCli(['frobnicate'], {});
     expect(r.code).toBe(2);
     expect(r.stderr).toContain('unknown command "frobnicate"');
+  });
+});
+
+/** `run` against endpoints that refuse every connection: start-up retries for ever. Resolves with the exit code once it exits. */
+function startStuckRun(shutdownTimeoutMs: number): { exited: Promise<number | null>; signal: (s: NodeJS.Signals) => void; retrying: Promise<void>; kill: () => void } {
+  const nowhere = 'http://127.0.0.1:1';
+  const child = spawn(process.execPath, [CLI, 'run'], {
+    env: {
+      ...process.env,
+      NODE_NO_WARNINGS: '1',
+      AWS_ENDPOINT_URL: nowhere,
+      AWS_ENDPOINT_URL_KINESIS: nowhere,
+      AWS_ENDPOINT_URL_DYNAMODB: nowhere,
+      AWS_ENDPOINT_URL_S3: nowhere,
+      AWS_ENDPOINT_URL_SQS: nowhere,
+      KL_STREAM_NAME: 's',
+      KL_BUCKET: 'some-bucket',
+      KL_DLQ_URL: `${nowhere}/000000000000/q`,
+      KL_METRICS_PORT: '0',
+      KL_SHUTDOWN_TIMEOUT_MS: String(shutdownTimeoutMs),
+    },
+    stdio: ['ignore', 'pipe', 'pipe'],
+  });
+  const exited = new Promise<number | null>((resolve) => child.once('exit', (code) => resolve(code)));
+  const retrying = new Promise<void>((resolve, reject) => {
+    let out = '';
+    let err = '';
+    child.stdout.on('data', (d: Buffer) => {
+      out += d.toString();
+      if (out.includes('start-up check failed; retrying')) resolve();
+    });
+    child.stderr.on('data', (d: Buffer) => (err += d.toString()));
+    child.once('exit', (code) => reject(new Error(`kinesis-lake run exited (${code}) before retrying its start-up: ${err}`)));
+  });
+  return { exited, signal: (s) => child.kill(s), retrying, kill: () => child.kill('SIGKILL') };
+}
+
+describe('kinesis-lake run stopped while start-up is still retrying', () => {
+  it('exits 1 once KL_SHUTDOWN_TIMEOUT_MS has passed after SIGTERM', async () => {
+    const run = startStuckRun(1000);
+    try {
+      await run.retrying;
+      run.signal('SIGTERM');
+      expect(await run.exited).toBe(1);
+    } finally {
+      run.kill();
+    }
+  });
+
+  it('exits 1 at once on a second signal', async () => {
+    // A shutdown timeout far beyond the test's own: only the second signal can end it in time.
+    const run = startStuckRun(600_000);
+    try {
+      await run.retrying;
+      run.signal('SIGTERM');
+      run.signal('SIGINT');
+      expect(await run.exited).toBe(1);
+    } finally {
+      run.kill();
+    }
   });
 });
