@@ -6,7 +6,7 @@
 import { parseArgs } from 'node:util';
 import { resolve } from 'node:path';
 import { ConfigError, EXIT_CONFIG, MissingResourceError, errorMessage } from './errors.js';
-import { UsageError, parseDurationMs, parseNumberFlag } from './cli/duration.js';
+import { UsageError, parseDurationMs, parseIntegerFlag, parseNumberFlag } from './cli/duration.js';
 
 // Each command's modules load when that command runs: `run` (what ECS starts) then loads only the
 // service, not the emulators, the chaos harness or the batch tools, and `--help` answers at once.
@@ -65,9 +65,9 @@ async function main(argv: string[]): Promise<number> {
       const result = await produce(client, {
         streamName: stream,
         rate: parseNumberFlag(values.rate, '--rate', 100),
-        count: parseNumberFlag(values.count, '--count', 1000, 1),
-        keys: parseNumberFlag(values.keys, '--keys', 1000, 1),
-        seed: parseNumberFlag(values.seed, '--seed', 1),
+        count: parseIntegerFlag(values.count, '--count', 1000, 1),
+        keys: parseIntegerFlag(values.keys, '--keys', 1000, 1),
+        seed: parseIntegerFlag(values.seed, '--seed', 1),
         badRatio: parseNumberFlag(values['bad-ratio'], '--bad-ratio', 0),
         lateRatio: parseNumberFlag(values['late-ratio'], '--late-ratio', 0.02),
         groundTruthPath: values['ground-truth'],
@@ -94,9 +94,9 @@ async function main(argv: string[]): Promise<number> {
       return demoCommand({
         durationMs: parseDurationMs(values.duration ?? '60s', '--duration'),
         rate: parseNumberFlag(values.rate, '--rate', 200, 1),
-        shards: parseNumberFlag(values.shards, '--shards', 2, 1),
+        shards: parseIntegerFlag(values.shards, '--shards', 2, 1),
         flushIntervalMs: parseDurationMs(values['flush-interval'] ?? '10s', '--flush-interval'),
-        seed: parseNumberFlag(values.seed, '--seed', 42),
+        seed: parseIntegerFlag(values.seed, '--seed', 42),
         workDir: resolve(values['work-dir'] ?? '.local-aws/demo'),
         npmOnly: values['npm-only'] ?? false,
       });
@@ -146,7 +146,7 @@ async function main(argv: string[]): Promise<number> {
           'work-dir': { type: 'string' },
         },
       });
-      const seed = parseNumberFlag(values.seed, '--seed', 1);
+      const seed = parseIntegerFlag(values.seed, '--seed', 1);
       const [{ chaosCommand }, { parseFaults }] = await Promise.all([import('./chaos/chaosCommand.js'), import('./chaos/schedule.js')]);
       let faults;
       try {
@@ -156,12 +156,12 @@ async function main(argv: string[]): Promise<number> {
       }
       return chaosCommand({
         durationMs: parseDurationMs(values.duration ?? '120s', '--duration'),
-        workers: parseNumberFlag(values.workers, '--workers', 3, 1),
-        shards: parseNumberFlag(values.shards, '--shards', 8, 1),
+        workers: parseIntegerFlag(values.workers, '--workers', 3, 1),
+        shards: parseIntegerFlag(values.shards, '--shards', 8, 1),
         seed,
         rate: parseNumberFlag(values.rate, '--rate', 200, 1),
         faults,
-        failoverMs: parseNumberFlag(values['failover-ms'], '--failover-ms', 3000, 1000),
+        failoverMs: parseIntegerFlag(values['failover-ms'], '--failover-ms', 3000, 1000),
         drainTimeoutMs: parseDurationMs(values['drain-timeout'] ?? '180s', '--drain-timeout'),
         workDir: resolve(values['work-dir'] ?? `.local-aws/chaos-${seed}`),
       });
@@ -177,9 +177,9 @@ async function main(argv: string[]): Promise<number> {
       return redriveCommand({
         configFile: values.config,
         reason: values.reason,
-        max: parseNumberFlag(values.max, '--max', Number.MAX_SAFE_INTEGER, 1),
+        max: parseIntegerFlag(values.max, '--max', Number.MAX_SAFE_INTEGER, 1),
         dryRun: values['dry-run'] ?? false,
-        visibilityTimeoutMs: parseDurationMs(values['visibility-timeout'] ?? '300s', '--visibility-timeout'),
+        visibilityTimeoutMs: visibilityTimeoutMs(values['visibility-timeout'] ?? '300s'),
       });
     }
     case undefined:
@@ -204,3 +204,10 @@ main(process.argv.slice(2)).then(
     process.exit(1);
   },
 );
+
+/** SQS takes a visibility timeout of 0 to 12 hours. */
+function visibilityTimeoutMs(text: string): number {
+  const ms = parseDurationMs(text, '--visibility-timeout');
+  if (ms > 43_200_000) throw new UsageError(`--visibility-timeout ${JSON.stringify(text)} is invalid: SQS allows at most 12h`);
+  return ms;
+}

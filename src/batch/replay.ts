@@ -125,10 +125,17 @@ export async function replay(deps: ReplayDeps, options: ReplayOptions): Promise<
       }
     };
     // Prefetch the next file while the current one is processed.
-    let pending: Promise<PlanFile> | undefined = files[0] ? readFile(deps.store, files[0]) : undefined;
+    // A prefetch left unawaited (the range ended, or a step threw) must not fail the process as an unhandled
+    // rejection: it is marked handled here, and awaiting it still throws.
+    const prefetch = (i: number): Promise<PlanFile> | undefined => {
+      const read = files[i] ? readFile(deps.store, files[i]!) : undefined;
+      read?.catch(() => undefined);
+      return read;
+    };
+    let pending = prefetch(0);
     for (let i = 0; i < files.length; i++) {
       const file = await pending!;
-      pending = files[i + 1] ? readFile(deps.store, files[i + 1]!) : undefined;
+      pending = prefetch(i + 1);
       filesDone++;
       if (!planner?.hasStarted && beforeRange(file, files[i]!, options.fromMs, interval)) continue; // listed only for the early window
       const divergedBefore = planner?.diverged !== undefined;

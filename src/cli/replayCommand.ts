@@ -12,6 +12,7 @@ import { S3ObjectStore } from '../sinks/objectStore.js';
 import { LakeWriter } from '../sinks/lakeWriter.js';
 import { DynamoLeaseStore } from '../checkpoint/leaseStore.js';
 import { ProcessorPool, processorOptionsFromConfig, resolvePiiKey, type DlqEnvelope } from '../processors/index.js';
+import { parseIsoTimestamp } from '../processors/timestamp.js';
 import { replay } from '../batch/replay.js';
 import { ReplayMarker } from '../batch/replayMarker.js';
 import { s3ObjectDeleter } from '../batch/objectDelete.js';
@@ -28,8 +29,8 @@ export interface ReplayCommandOptions {
 
 function parseTime(text: string | undefined, flag: string): number {
   if (text === undefined) throw new UsageError(`replay needs ${flag} TIME (ISO-8601, e.g. 2026-01-31T12:00:00Z)`);
-  const ms = /^\d{4}-\d{2}-\d{2}T/.test(text) ? Date.parse(text) : NaN;
-  if (Number.isNaN(ms)) throw new UsageError(`${flag} ${JSON.stringify(text)} is invalid: expected an ISO-8601 time such as 2026-01-31T12:00:00Z`);
+  const ms = parseIsoTimestamp(text.trim());
+  if (ms === undefined) throw new UsageError(`${flag} ${JSON.stringify(text)} is invalid: expected an ISO-8601 time with Z or an offset, such as 2026-01-31T12:00:00Z`);
   return ms;
 }
 

@@ -45,9 +45,10 @@ export function loadConfig(env: Env, configFile?: string): Config {
   return config;
 }
 
+/** The variables that are set: an empty one means "not set" here too, so it leaves a --config FILE value in force. */
 function pickDefined(env: Env): Env {
   const out: Env = {};
-  for (const [k, v] of Object.entries(env)) if (v !== undefined) out[k] = v;
+  for (const [k, v] of Object.entries(env)) if (v !== undefined && v !== '') out[k] = v;
   return out;
 }
 

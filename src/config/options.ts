@@ -6,6 +6,7 @@
 import { availableParallelism } from 'node:os';
 import { fileURLToPath } from 'node:url';
 import { ConfigError } from '../errors.js';
+import { parseIsoTimestamp } from '../processors/timestamp.js';
 
 export type InitialPosition = 'TRIM_HORIZON' | 'LATEST' | 'AT_TIMESTAMP';
 
@@ -117,9 +118,9 @@ export function oneOf<T extends string>(values: readonly T[]): Parser<T> {
 
 export function isoTimestamp(): Parser<number | undefined> {
   return (raw, env) => {
-    const v = raw.trim();
-    const ms = /^\d{4}-\d{2}-\d{2}T/.test(v) ? Date.parse(v) : NaN;
-    if (Number.isNaN(ms)) fail(env, raw, 'an ISO-8601 timestamp such as 2026-01-31T12:00:00Z');
+    // The events' own strict reading: an offset or Z is required (no local time), and the date must exist.
+    const ms = parseIsoTimestamp(raw.trim());
+    if (ms === undefined) fail(env, raw, 'an ISO-8601 timestamp with Z or an offset, such as 2026-01-31T12:00:00Z');
     return ms;
   };
 }

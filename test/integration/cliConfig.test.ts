@@ -49,6 +49,12 @@ describe('kinesis-lake run refuses a bad configuration with one clear line and e
     }
   });
 
+  it('refuses a redrive visibility timeout SQS would refuse, naming the flag', async () => {
+    const r = await runCli(['redrive', '--visibility-timeout', '13h'], {});
+    expect(r.code).toBe(2);
+    expect(r.stderr.trim()).toBe('kinesis-lake: --visibility-timeout "13h" is invalid: SQS allows at most 12h');
+  });
+
   it('rejects an unknown command with exit 2', async () => {
     const r = await runCli(['frobnicate'], {});
     expect(r.code).toBe(2);

@@ -1,3 +1,6 @@
+import { mkdtempSync, writeFileSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
 import { describe, expect, it } from 'vitest';
 import { loadConfig } from '../../src/config/loadConfig.js';
 import type { ConfigError } from '../../src/errors.js';
@@ -48,6 +51,22 @@ describe('loadConfig', () => {
     expect(errorOf({ ...base, KL_INITIAL_POSITION: 'AT_TIMESTAMP', KL_INITIAL_TIMESTAMP: 'yesterday' }).field).toBe('KL_INITIAL_TIMESTAMP');
     const c = loadConfig({ ...base, KL_INITIAL_POSITION: 'at_timestamp', KL_INITIAL_TIMESTAMP: '2026-01-31T12:00:00Z' });
     expect(c.initialTimestampMs).toBe(Date.UTC(2026, 0, 31, 12));
+  });
+
+  it('takes KL_INITIAL_TIMESTAMP only with a zone and on a day that exists', () => {
+    for (const raw of ['2026-01-31T12:00', '2026-02-30T00:00:00Z']) {
+      const e = errorOf({ ...base, KL_INITIAL_POSITION: 'AT_TIMESTAMP', KL_INITIAL_TIMESTAMP: raw });
+      expect(e.message, raw).toBe(`KL_INITIAL_TIMESTAMP=${JSON.stringify(raw)} is invalid: expected an ISO-8601 timestamp with Z or an offset, such as 2026-01-31T12:00:00Z`);
+    }
+    expect(loadConfig({ ...base, KL_INITIAL_POSITION: 'AT_TIMESTAMP', KL_INITIAL_TIMESTAMP: '2026-01-31T13:00:00+01:00' }).initialTimestampMs).toBe(Date.UTC(2026, 0, 31, 12));
+  });
+
+  it('lets a --config FILE value stand when the environment sets the same variable empty', () => {
+    const dir = mkdtempSync(join(tmpdir(), 'kl-config-'));
+    const file = join(dir, 'config.json');
+    writeFileSync(file, JSON.stringify({ KL_FLUSH_INTERVAL_MS: '30000' }));
+    expect(loadConfig({ ...base, KL_FLUSH_INTERVAL_MS: '' }, file).flushIntervalMs).toBe(30_000);
+    expect(loadConfig({ ...base, KL_FLUSH_INTERVAL_MS: '45000' }, file).flushIntervalMs).toBe(45_000);
   });
 
   it('rejects a malformed bucket name and boolean', () => {
