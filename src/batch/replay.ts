@@ -203,7 +203,15 @@ async function readFile(store: ObjectStorePort, ref: RawFileRef): Promise<PlanFi
   const { body, metadata } = await store.getWithMetadata(ref.key);
   const text = (await gunzip(body)).toString('utf8');
   const lines = text.split('\n').filter((l) => l.length > 0).map(decodeRawLine);
-  return { key: ref.key, firstSequence: ref.firstSequence, lastSequence: ref.lastSequence, records: toKinesisRecords(lines), windowPhaseMs: windowPhaseOfObject(ref.key, metadata) };
+  const records = toKinesisRecords(lines);
+  // Plain records come back byte for byte; a rebuilt aggregate does not, and a Kinesis record whose user
+  // records were all dropped left no line (seen when the records do not reach the key's first or last sequence).
+  const exact =
+    lines.every((l) => l.subSequenceNumber === undefined) &&
+    records.length > 0 &&
+    records[0]!.sequenceNumber === ref.firstSequence &&
+    records[records.length - 1]!.sequenceNumber === ref.lastSequence;
+  return { key: ref.key, firstSequence: ref.firstSequence, lastSequence: ref.lastSequence, records, windowPhaseMs: windowPhaseOfObject(ref.key, metadata), exact };
 }
 
 /**

@@ -26,7 +26,14 @@
  * Where the cutter would cut inside a raw file, the reconstruction does not
  * match the hot path (an aggregate's re-encoded size under a byte rule): the
  * shard is marked diverged from that file on and nothing more is planned
- * for it, rather than writing keys the hot path never wrote. Known blind
+ * for it, rather than writing keys the hot path never wrote. The same holds
+ * where a segment holds an inexact file (rebuilt KPL aggregates, whose bytes
+ * differ, or Kinesis records that left no line, which the count misses) and
+ * its end is not a window change or an adopted span: a record-count or byte
+ * rule, or an unexplained file end, that the replayed records cannot be
+ * trusted to repeat. A file with no line at all (only dropped aggregates)
+ * just before a window change is ambiguous too: it may open the next
+ * segment as well as close the last. Known blind
  * spot: a forced cut that fell exactly where a raw-file rule also cut is
  * invisible to rule 3; rule 1 covers it when that segment has cleansed
  * files, and replay.ts refuses to write a span that overlaps an existing one.
@@ -43,6 +50,12 @@ export interface PlanFile {
   records: StreamRecord[];
   /** The window phase the hot path cut it on (its object's metadata; 0 when it has none). */
   windowPhaseMs: number;
+  /**
+   * False when `records` are not the hot path's Kinesis records byte for byte and one for one: it holds
+   * rebuilt KPL aggregates, or Kinesis records that left no raw line (aggregates whose user records were all
+   * dropped). Count and byte rules cannot be replayed over it. Default true.
+   */
+  exact?: boolean;
 }
 
 export interface PlannedSegment {
@@ -103,6 +116,17 @@ export class SegmentPlanner {
     return prevLast !== undefined && this.window(first.arrivalMs) > this.window(prevLast.arrivalMs);
   }
 
+  /** The open segment holds a file whose records the count and byte rules cannot be replayed over. */
+  private currentInexact(): boolean {
+    return this.current.some((f) => f.exact === false);
+  }
+
+  private diverge(file: PlanFile, reason: string): PlannedSegment[] {
+    this.diverged = { key: file.key, reason };
+    this.current = [];
+    return [];
+  }
+
   private close(out: PlannedSegment[]): void {
     if (this.current.length === 0) return;
     const files = this.current;
@@ -136,13 +160,20 @@ export class SegmentPlanner {
       this.current.push(file);
       return out;
     }
+    const prevLast = this.current.length > 0 ? lastRecordOf(this.current) : undefined;
+    const windowChange = prevLast !== undefined && this.window(file.records[0]!.arrivalMs) > this.window(prevLast.arrivalMs);
     let pieces = this.cutter.split(file.records);
     if (this.current.length > 0 && !pieces[0]!.startsFile) {
-      // The hot path ended a raw file here without a rule: a forced segment cut.
+      // The hot path ended a raw file here without a rule: a forced segment cut, unless the counts are not the hot path's.
+      if (this.currentInexact()) return this.diverge(file, 'a raw file ends where the rules do not explain it, after rebuilt KPL aggregates or records without a raw line: replay cannot tell a forced cut from a count or byte cut');
       this.close(out);
       this.cutter = this.freshCutter();
       pieces = this.cutter.split(file.records);
     } else if (pieces[0]!.startsSegment) {
+      if (this.currentInexact() && !windowChange) return this.diverge(file, 'a count or byte rule ends a segment over rebuilt KPL aggregates or records without a raw line: replay cannot repeat it');
+      if (windowChange && this.current[this.current.length - 1]!.records.length === 0) {
+        return this.diverge(file, 'a raw file without lines (only dropped KPL records) lies at a window change: replay cannot tell which segment it belongs to');
+      }
       this.close(out);
     }
     const inner = pieces.findIndex((p, i) => (i > 0 && p.startsFile) || (i < pieces.length - 1 && p.closesFile));
@@ -152,6 +183,9 @@ export class SegmentPlanner {
       return out;
     }
     this.current.push(file);
+    if (pieces[pieces.length - 1]!.closesSegment && !this.adoptedLast.has(file.lastSequence) && this.currentInexact()) {
+      return this.diverge(file, 'a count or byte rule ends a segment over rebuilt KPL aggregates or records without a raw line: replay cannot repeat it');
+    }
     if (pieces[pieces.length - 1]!.closesSegment || this.adoptedLast.has(file.lastSequence)) {
       this.close(out);
       this.cutter = this.freshCutter();
@@ -176,4 +210,13 @@ export class SegmentPlanner {
     this.current = [];
     return { segments, open };
   }
+}
+
+/** The last record of the last file that has one. */
+function lastRecordOf(files: readonly PlanFile[]): StreamRecord | undefined {
+  for (let i = files.length - 1; i >= 0; i--) {
+    const records = files[i]!.records;
+    if (records.length > 0) return records[records.length - 1];
+  }
+  return undefined;
 }

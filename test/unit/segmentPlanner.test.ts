@@ -88,3 +88,49 @@ describe('SegmentPlanner', () => {
     expect(r.segments).toEqual([]);
   });
 });
+
+describe('SegmentPlanner over files whose records are not the hot path\'s one for one (rebuilt KPL aggregates, dropped records)', () => {
+  const inexact = (f: PlanFile): PlanFile => ({ ...f, exact: false });
+  const byCount = { intervalMs: 10_000, maxRecords: 4, maxBytes: 1 << 30 };
+
+  function plan(files: PlanFile[], rules = segmentRules) {
+    const planner = new SegmentPlanner({ segmentRules: rules, fileRules, listStartMs: 0, adopted: [] });
+    const segments = files.flatMap((f) => planner.push(f)).map((s) => s.files.map((f) => f.key));
+    return { segments, diverged: planner.diverged };
+  }
+
+  it('stops at a count or byte cut it would have to repeat over them, and plans it when the files are exact', () => {
+    const a = file([1000, 1100, 1200]);
+    const b = file([1300]); // the fourth record: the segment's count rule ends it here
+    expect(plan([a, b], byCount)).toEqual({ segments: [[a.key, b.key]], diverged: undefined });
+    const r = plan([inexact(a), b], byCount);
+    expect(r.segments).toEqual([]);
+    expect(r.diverged?.key).toBe(b.key);
+    expect(r.diverged?.reason).toMatch(/count or byte rule/);
+  });
+
+  it('does not take an unexplained file end after them for a forced cut', () => {
+    const a = file([1000]); // ended early: shutdown, or a count the replay gets wrong
+    const b = file([1100, 1200]);
+    const c = file([12_000]);
+    expect(plan([a, b, c]).segments).toEqual([[a.key], [b.key]]);
+    const r = plan([inexact(a), b, c]);
+    expect(r.segments).toEqual([]);
+    expect(r.diverged).toEqual({ key: b.key, reason: expect.stringMatching(/forced cut from a count or byte cut/) as unknown as string });
+  });
+
+  it('still ends a segment at a window change after them', () => {
+    const a = file([1000, 1100]);
+    const b = file([12_000]);
+    expect(plan([inexact(a), b])).toEqual({ segments: [[a.key]], diverged: undefined });
+  });
+
+  it('stops at a window change right after a file with no line, which may belong to either side', () => {
+    const a = file([1000]);
+    const empty: PlanFile = { key: `f-${seq}`, firstSequence: String(seq), lastSequence: String(seq++), records: [], windowPhaseMs: 0, exact: false };
+    const c = file([12_000]);
+    const r = plan([a, empty, c]);
+    expect(r.segments).toEqual([]);
+    expect(r.diverged).toEqual({ key: c.key, reason: expect.stringMatching(/without lines/) as unknown as string });
+  });
+});
