@@ -4,7 +4,6 @@
  */
 import {
   GetObjectCommand,
-  HeadBucketCommand,
   ListObjectsV2Command,
   PutObjectCommand,
   type S3Client,
@@ -37,16 +36,20 @@ export class S3ObjectStore implements ObjectStorePort {
     readonly bucket: string,
   ) {}
 
+  /**
+   * Lists one key under raw/ rather than HeadBucket: HeadBucket needs s3:ListBucket on the whole bucket, and
+   * a least-privilege role (deploy/ecs) grants it only for the lake's prefixes.
+   */
   async checkBucket(): Promise<void> {
     try {
-      await this.client.send(new HeadBucketCommand({ Bucket: this.bucket }));
+      await this.client.send(new ListObjectsV2Command({ Bucket: this.bucket, Prefix: 'raw/', MaxKeys: 1 }));
     } catch (err) {
       const e = err as { name?: string; $metadata?: { httpStatusCode?: number } };
       if (e.name === 'NotFound' || e.name === 'NoSuchBucket' || e.$metadata?.httpStatusCode === 404) {
         throw new MissingResourceError(`KL_BUCKET=${JSON.stringify(this.bucket)}: the S3 bucket does not exist; create it or fix the name`, err);
       }
       if (e.$metadata?.httpStatusCode === 403) {
-        throw new MissingResourceError(`KL_BUCKET=${JSON.stringify(this.bucket)}: access denied; grant the task role s3:ListBucket and s3:PutObject on it`, err);
+        throw new MissingResourceError(`KL_BUCKET=${JSON.stringify(this.bucket)}: access denied; grant the task role s3:ListBucket on its raw/, cleansed/ and dlq/ prefixes and s3:PutObject under them`, err);
       }
       throw err;
     }

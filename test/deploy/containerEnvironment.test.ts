@@ -8,7 +8,8 @@ const base: ContainerEnvironmentInput = {
   appName: 'lake-app',
   bucketName: 'lake-bucket-1',
   dlqUrl: 'https://sqs.eu-west-1.amazonaws.com/123456789012/lake-dlq',
-  piiKeySecretArn: undefined,
+  tableName: 'events',
+  piiKeySecretArn: 'arn:aws:secretsmanager:eu-west-1:123456789012:secret:lake-pii-AbCdEf',
   firehoseDeliveryStreamName: undefined,
   taskMemoryMiB: 2048,
   overrides: {},
@@ -50,6 +51,26 @@ describe('containerEnvironment', () => {
     expect(() => containerEnvironment({ ...base, overrides: { KL_MEMORY_BUDGET_BYTES: String(1800 * 1024 * 1024) } })).toThrow(
       /^KL_MEMORY_BUDGET_BYTES=1887436800 is over 75 % of the task's 2048 MiB: lower it, or raise memoryMiB/,
     );
+  });
+
+  it('gives the service the Glue table name, so the cleansed zone lands where Glue reads', () => {
+    expect(containerEnvironment(base).KL_TABLE_NAME).toBe('events');
+  });
+
+  it('refuses a stack whose service would tokenize PII fields without a key, and says how to fix it', () => {
+    expect(() => containerEnvironment({ ...base, piiKeySecretArn: undefined })).toThrow(
+      'KL_PII_FIELDS (user_id,session_id) are tokenized with a key the stack does not give: set piiKeySecretArn to a Secrets Manager secret of at least 16 characters, or environment KL_PII_FIELDS=none to keep those fields in clear',
+    );
+    expect(() => containerEnvironment({ ...base, piiKeySecretArn: undefined, overrides: { KL_PII_FIELDS: 'email' } })).toThrow(/KL_PII_FIELDS \(email\)/);
+    expect(containerEnvironment({ ...base, piiKeySecretArn: undefined, overrides: { KL_PII_FIELDS: 'none' } }).KL_PII_FIELDS).toBe('none');
+    expect(containerEnvironment(base).KL_PII_KEY_SECRET_ARN).toBe(base.piiKeySecretArn);
+  });
+
+  it('points the cleansed zone at Firehose when the stack is given a delivery stream', () => {
+    const env = containerEnvironment({ ...base, firehoseDeliveryStreamName: 'clicks-cleansed' });
+    expect(env.KL_SINK).toBe('FIREHOSE');
+    expect(env.KL_FIREHOSE_STREAM).toBe('clicks-cleansed');
+    expect(containerEnvironment(base).KL_SINK).toBeUndefined();
   });
 
   it('refuses to override what the stack derives itself', () => {

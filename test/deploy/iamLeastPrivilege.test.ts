@@ -16,6 +16,7 @@ const EXPECTED_TASK_ACTIONS = {
   table: ['dynamodb:DeleteItem', 'dynamodb:DescribeTable', 'dynamodb:GetItem', 'dynamodb:PutItem', 'dynamodb:Query', 'dynamodb:Scan', 'dynamodb:UpdateItem'],
   objects: ['s3:AbortMultipartUpload', 's3:GetObject', 's3:PutObject'],
   list: ['s3:ListBucket'],
+  replayDeletes: ['s3:DeleteObject'],
   queue: ['sqs:ChangeMessageVisibility', 'sqs:DeleteMessage', 'sqs:GetQueueAttributes', 'sqs:ReceiveMessage', 'sqs:SendMessage'],
   key: ['kms:Decrypt', 'kms:Encrypt', 'kms:GenerateDataKey'],
 };
@@ -76,17 +77,19 @@ describe('task role', () => {
     onlyRefersTo(statementWith(statements, EXPECTED_TASK_ACTIONS.key), idOfType('AWS::KMS::Key'));
   });
 
-  it('reaches only the raw/, cleansed/ and dlq/ prefixes of the bucket', () => {
+  it('reaches only the raw/, cleansed/, dlq/ and replay/ prefixes of the bucket, and deletes only under cleansed/ and replay/ (replay)', () => {
     const bucketId = idOfType('AWS::S3::Bucket');
     const objects = statementWith(statements, EXPECTED_TASK_ACTIONS.objects);
     const suffixes = asList(objects.Resource).map((r) => {
       expect(refersTo(r, bucketId)).toBe(true);
       return JSON.stringify(r).match(/"(\/[^"]*)"/)?.[1];
     });
-    expect(suffixes.sort()).toEqual(['/cleansed/*', '/dlq/*', '/raw/*']);
+    expect(suffixes.sort()).toEqual(['/cleansed/*', '/dlq/*', '/raw/*', '/replay/*']);
     const list = statementWith(statements, EXPECTED_TASK_ACTIONS.list);
     expect(refersTo(list.Resource, bucketId)).toBe(true);
-    expect(asList(list.Condition?.StringLike?.['s3:prefix'] as string[]).sort()).toEqual(['cleansed/*', 'dlq/*', 'raw/*']);
+    expect(asList(list.Condition?.StringLike?.['s3:prefix'] as string[]).sort()).toEqual(['cleansed/*', 'dlq/*', 'raw/*', 'replay/*']);
+    const deletes = statementWith(statements, EXPECTED_TASK_ACTIONS.replayDeletes);
+    expect(asList(deletes.Resource).map((r) => JSON.stringify(r).match(/"(\/[^"]*)"/)?.[1]).sort()).toEqual(['/cleansed/*', '/replay/*']);
   });
 
   it('adds the PII secret, the Firehose stream and an imported stream key only when configured, each on its one ARN', () => {

@@ -14,6 +14,8 @@ export function testProps(overrides: Partial<KinesisLakeStackProps> = {}): Kines
     appName: 'lake-test-app',
     // A registry image keeps the synth from staging the repository as a Docker asset.
     image: `${TEST_ACCOUNT}.dkr.ecr.${TEST_REGION}.amazonaws.com/kinesis-lake:test`,
+    // The service tokenizes user_id and session_id by default and needs a key; tests that give one say so.
+    environment: { KL_PII_FIELDS: 'none' },
     env: { account: TEST_ACCOUNT, region: TEST_REGION },
     ...overrides,
   };

@@ -8,18 +8,17 @@ import { Token } from 'aws-cdk-lib';
 import { OPTIONS, type OptionSpec } from '../../../src/config/options.js';
 import { METRICS_PORT, SHUTDOWN_TIMEOUT_MS } from './stackProps.js';
 
-/**
- * Variables for optional integrations, emitted only once the service declares
- * them in OPTIONS (the IAM grants exist either way; see taskRolePolicy.ts).
- */
+/** Variables of the optional integrations (checked against OPTIONS like every other name). */
 export const PII_KEY_SECRET_ENV = 'KL_PII_KEY_SECRET_ARN';
-export const FIREHOSE_STREAM_ENV = 'KL_FIREHOSE_DELIVERY_STREAM';
+export const FIREHOSE_STREAM_ENV = 'KL_FIREHOSE_STREAM';
 
 export interface ContainerEnvironmentInput {
   streamName: string;
   appName: string;
   bucketName: string;
   dlqUrl: string;
+  /** The cleansed table: the Glue table and the cleansed/<table>/ prefix the service writes must be one name. */
+  tableName: string;
   piiKeySecretArn: string | undefined;
   firehoseDeliveryStreamName: string | undefined;
   /** The task's memory: KL_MEMORY_BUDGET_BYTES is sized from it unless overridden. */
@@ -65,15 +64,20 @@ export function containerEnvironment(input: ContainerEnvironmentInput): Record<s
     KL_APP_NAME: input.appName,
     KL_BUCKET: input.bucketName,
     KL_DLQ_URL: input.dlqUrl,
+    KL_TABLE_NAME: input.tableName,
     KL_METRICS_PORT: String(METRICS_PORT),
     KL_SHUTDOWN_TIMEOUT_MS: String(SHUTDOWN_TIMEOUT_MS),
   };
-  if (input.piiKeySecretArn && isContractVariable(PII_KEY_SECRET_ENV)) env[PII_KEY_SECRET_ENV] = input.piiKeySecretArn;
-  if (input.firehoseDeliveryStreamName && isContractVariable(FIREHOSE_STREAM_ENV)) env[FIREHOSE_STREAM_ENV] = input.firehoseDeliveryStreamName;
+  if (input.piiKeySecretArn) env[PII_KEY_SECRET_ENV] = input.piiKeySecretArn;
+  if (input.firehoseDeliveryStreamName) {
+    env[FIREHOSE_STREAM_ENV] = input.firehoseDeliveryStreamName;
+    env.KL_SINK = 'FIREHOSE';
+  }
   for (const [name, value] of Object.entries(input.overrides)) {
     if (name in env) throw new Error(`${name} is set by the stack itself; change its stack property instead`);
     env[name] = value;
   }
+  requirePiiKey(env);
   // A budget sized for a 2 GiB task would leave a larger task's memory unused, and cut segments early.
   env[MEMORY_BUDGET_ENV] ??= String(memoryBudgetBytesFor(input.taskMemoryMiB));
   const budget = Number(env[MEMORY_BUDGET_ENV]);
@@ -84,4 +88,19 @@ export function containerEnvironment(input: ContainerEnvironmentInput): Record<s
   }
   for (const [name, value] of Object.entries(env)) checked(name, value);
   return env;
+}
+
+/**
+ * The service tokenizes KL_PII_FIELDS (user_id and session_id unless set)
+ * and refuses to start without a key: a stack that gives it none would
+ * deploy a task that fails at every start.
+ */
+function requirePiiKey(env: Record<string, string>): void {
+  const option = optionNamed('KL_PII_FIELDS')!;
+  const raw = env.KL_PII_FIELDS;
+  const fields = (raw === undefined ? option.defaultValue!() : option.parse(raw, 'KL_PII_FIELDS')) as string[];
+  if (fields.length === 0 || env[PII_KEY_SECRET_ENV] !== undefined || env.KL_PII_KEY !== undefined) return;
+  throw new Error(
+    `KL_PII_FIELDS (${fields.join(',')}) are tokenized with a key the stack does not give: set piiKeySecretArn to a Secrets Manager secret of at least 16 characters, or environment KL_PII_FIELDS=none to keep those fields in clear`,
+  );
 }

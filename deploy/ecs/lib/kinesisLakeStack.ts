@@ -86,6 +86,7 @@ export class KinesisLakeStack extends Stack {
         appName: props.appName,
         bucketName: bucket.bucketName,
         dlqUrl: queue.queueUrl,
+        tableName: props.cleansedTable,
         piiKeySecretArn: props.piiKeySecretArn,
         firehoseDeliveryStreamName: firehoseName,
         taskMemoryMiB: props.memoryMiB,

@@ -7,8 +7,11 @@
  */
 import { PolicyStatement } from 'aws-cdk-lib/aws-iam';
 
-/** The S3 prefixes the service writes; everything else in the bucket is out of reach. */
-export const LAKE_PREFIXES = ['raw/', 'cleansed/', 'dlq/'] as const;
+/** The S3 prefixes the service writes (replay/: the replay command's progress markers); everything else in the bucket is out of reach. */
+export const LAKE_PREFIXES = ['raw/', 'cleansed/', 'dlq/', 'replay/'] as const;
+
+/** Where the replay command (run as a one-off task of this definition) deletes: stale cleansed objects and its marker. */
+export const REPLAY_DELETE_PREFIXES = ['cleansed/', 'replay/'] as const;
 
 export const KINESIS_READ_ACTIONS = [
   'kinesis:DescribeStream',
@@ -68,6 +71,11 @@ export function taskRoleStatements(r: TaskRoleResources): PolicyStatement[] {
       actions: ['s3:ListBucket'],
       resources: [r.bucketArn],
       conditions: { StringLike: { 's3:prefix': LAKE_PREFIXES.map((p) => `${p}*`) } },
+    }),
+    new PolicyStatement({
+      sid: 'ReplayDeletes',
+      actions: ['s3:DeleteObject'],
+      resources: REPLAY_DELETE_PREFIXES.map((p) => `${r.bucketArn}/${p}*`),
     }),
     new PolicyStatement({ sid: 'DeadLetters', actions: DLQ_ACTIONS, resources: [r.queueArn] }),
     new PolicyStatement({ sid: 'LakeKey', actions: LAKE_KEY_ACTIONS, resources: [r.lakeKeyArn] }),
