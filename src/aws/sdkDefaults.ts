@@ -23,6 +23,10 @@ export function httpHandler(maxSockets: number, requestTimeoutMs: number): NodeH
     httpsAgent: new HttpsAgent({ keepAlive: true, maxSockets }),
     connectionTimeout: 5_000,
     requestTimeout: requestTimeoutMs,
+    // Without it a request past its timeout is only logged (by a logger we silence) and waits for ever:
+    // one hung socket would stall a shard's reads, its lease writes or an upload for good.
+    throwOnRequestTimeout: true,
+    socketTimeout: requestTimeoutMs,
   });
 }
 
