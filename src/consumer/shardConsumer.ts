@@ -296,6 +296,9 @@ export class ShardConsumer<D extends DeadLetter = DeadLetter> {
         continue;
       }
       budget.release(reservation, this.shardId);
+      // A response that arrives after the lease went (or a stop) is dropped: the next owner reads it again,
+      // and this shard's metrics, already forgotten, must not come back.
+      if (signal.aborted) break;
       this.pacer.onResponse(startedAt, result.bytes, result.records.length);
       if (result.records.length > 0) this.avgRecordBytes = 0.8 * this.avgRecordBytes + 0.2 * (result.bytes / result.records.length);
       this.millisBehindLatest = result.millisBehindLatest;

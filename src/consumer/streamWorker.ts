@@ -166,7 +166,11 @@ export class StreamWorker<D extends DeadLetter = DeadLetter> {
       this.options.observer?.onLeaseEvent?.('released', shardId);
       this.log.info({ shardId }, 'lease released');
     } catch (err) {
-      if (!(err instanceof LeaseLostError)) this.log.warn({ shardId, err: errorMessage(err) }, 'lease release failed');
+      if (!(err instanceof LeaseLostError)) {
+        this.log.warn({ shardId, err: errorMessage(err) }, 'lease release failed');
+        // Not ours any more (it expires, the release having not got through): its series go, as on a loss.
+        this.options.observer?.onLeaseEvent?.('lost', shardId);
+      }
     }
     this.options.observer?.onLeasesHeld?.(this.running.size);
   }

@@ -109,8 +109,8 @@ export class Metrics {
         for (const [shardId, at] of lastCheckpointMs) this.set({ shard_id: shardId }, Math.max(0, (t - at) / 1000));
       },
     });
-    this.shardErrors = new Counter({ name: 'kinesis_lake_shard_errors_total', help: 'Errors that interrupted processing of a shard, per owned shard.', labelNames: SHARD, registers });
-    this.shardLastError = new Gauge({ name: 'kinesis_lake_shard_last_error_timestamp_seconds', help: 'Unix time of the last error on a shard, per owned shard.', labelNames: SHARD, registers });
+    this.shardErrors = new Counter({ name: 'kinesis_lake_shard_errors_total', help: 'Errors that interrupted processing of a shard, per shard, kept after its lease goes.', labelNames: SHARD, registers });
+    this.shardLastError = new Gauge({ name: 'kinesis_lake_shard_last_error_timestamp_seconds', help: 'Unix time of the last error on a shard, per shard, kept after its lease goes.', labelNames: SHARD, registers });
 
     this.recordsWritten = new Counter({ name: 'kinesis_lake_records_written_total', help: 'Records durably written, per zone (raw, cleansed, dlq).', labelNames: ['zone'], registers });
     this.objectsWritten = new Counter({ name: 'kinesis_lake_objects_written_total', help: 'Objects (S3 files or DLQ batches) written, per zone.', labelNames: ['zone'], registers });
@@ -193,11 +193,17 @@ export class Metrics {
     this.shardLastError.set({ shard_id: shardId }, atMs / 1000);
   }
 
-  /** Removes every series of a shard; call when its lease is lost or released. */
+  /**
+   * Removes a shard's series; call when its lease is lost or released. Its
+   * error series stay: a failed shard's lease is released at once, and
+   * removed with it they would vanish before any scrape saw them (a shard
+   * that fails, is taken again and fails again would never show). They grow
+   * only with the shards this worker ever failed on.
+   */
   forgetShard(shardId: string): void {
     const labels = { shard_id: shardId };
-    for (const m of [this.recordsRead, this.bytesRead, this.getRecordsThrottles, this.getRecordsRetries, this.shardErrors]) m.remove(labels);
-    for (const m of [this.millisBehindLatest, this.shardLastError]) m.remove(labels);
+    for (const m of [this.recordsRead, this.bytesRead, this.getRecordsThrottles, this.getRecordsRetries]) m.remove(labels);
+    this.millisBehindLatest.remove(labels);
     this.lastCheckpointMs.delete(shardId);
   }
 

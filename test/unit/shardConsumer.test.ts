@@ -197,3 +197,42 @@ describe('ShardConsumer and a forced cut an earlier owner announced', () => {
     }
   });
 });
+
+describe('ShardConsumer and a GetRecords response that arrives after the lease went', () => {
+  it('neither processes its records nor reports them (the shard\'s series are gone already)', async () => {
+    const store = new MemoryLeaseStore();
+    const held = new HeldLease(store, 'w', store.lease);
+    let answer!: () => void;
+    const answered = new Promise<void>((resolve) => (answer = resolve));
+    let calls = 0;
+    const kinesis: KinesisPort = {
+      ...kinesisServing([]),
+      getRecords: async (): Promise<GetRecordsResult> => {
+        calls++;
+        await answered;
+        const out = records(1, 5);
+        return { records: out, nextIterator: 'iterator', millisBehindLatest: 1, childShardIds: [], bytes: 500 };
+      },
+    };
+    const processed: number[] = [];
+    const reads: number[] = [];
+    const consumer = new ShardConsumer({
+      shard: { shardId: SHARD, parentShardId: undefined, adjacentParentShardId: undefined, startingHashKey: '0', endingHashKey: '1', endingSequenceNumber: undefined },
+      lease: held,
+      kinesis,
+      processor: { ...processor, process: (input) => (processed.push(input.records.length), processor.process(input)) },
+      writer: { write: () => Promise.reject(new Error('nothing to write')), writeSegment: () => Promise.resolve(undefined) } as unknown as LakeWriter,
+      budget: new MemoryBudget(1e12),
+      settings,
+      logger: pino({ level: 'silent' }),
+      observer: { onRecordsRead: (_shard, n) => void reads.push(n) },
+    });
+    const outcome = consumer.run();
+    await until(() => calls === 1);
+    held.markLost('taken by another worker');
+    answer();
+    expect((await outcome).reason).toBe('LEASE_LOST');
+    expect(processed).toEqual([]);
+    expect(reads).toEqual([]);
+  });
+});
