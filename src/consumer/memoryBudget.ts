@@ -77,6 +77,17 @@ export class MemoryBudget {
     return Math.max(0, this.used - this.limitBytes * this.lowWatermark);
   }
 
+  /**
+   * Counts bytes that may arrive (a GetRecords call in flight) without
+   * judging the watermarks: a shard allowed to poll in the soft zone would
+   * otherwise push the budget over the high one with room it may never use,
+   * and pause every shard. The bytes that do arrive are acquired.
+   */
+  reserve(bytes: number, owner?: string): void {
+    this.used += bytes;
+    if (owner !== undefined) this.held.set(owner, (this.held.get(owner) ?? 0) + bytes);
+  }
+
   acquire(bytes: number, owner?: string): void {
     this.used += bytes;
     if (owner !== undefined) this.held.set(owner, (this.held.get(owner) ?? 0) + bytes);

@@ -273,7 +273,7 @@ export class ShardConsumer<D extends DeadLetter = DeadLetter> {
       // Reserve what the response may hold, so shards reading at once do not all count the same room.
       const limit = this.callLimit();
       const reservation = Math.ceil(limit * this.avgRecordBytes * settings.budgetBytesPerPayloadByte);
-      budget.acquire(reservation, this.shardId);
+      budget.reserve(reservation, this.shardId);
       try {
         result = await kinesis.getRecords(this.shardId, iterator, limit);
         attempt = 0;

@@ -110,6 +110,23 @@ describe('MemoryBudget', () => {
     expect(seen).toEqual([false]);
   });
 
+  it('does not pause anyone for room reserved for a read in flight, only for bytes that arrive', async () => {
+    const b = new MemoryBudget(1000);
+    let pressure = 0;
+    b.onPressure(() => pressure++);
+    b.acquire(810, 'big'); // soft: a small shard may still poll
+    b.reserve(150, 'small'); // 960 counted, but only as room for a response
+    await Promise.resolve();
+    expect(b.isPaused).toBe(false);
+    expect(pressure).toBe(0);
+    expect(b.usedBytes).toBe(960);
+    b.release(150, 'small');
+    b.acquire(100, 'small'); // 910 that arrived: high
+    await Promise.resolve();
+    expect(b.isPaused).toBe(true);
+    expect(pressure).toBe(1);
+  });
+
   it('releases a waiter when its signal aborts, and forgets it', async () => {
     const b = new MemoryBudget(1000);
     b.acquire(950, 'x');
