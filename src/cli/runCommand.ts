@@ -1,4 +1,4 @@
-import { loadConfig } from '../config/loadConfig.js';
+import { loadConfig, unknownVariables } from '../config/loadConfig.js';
 import { createLogger } from '../log.js';
 import { startService, type Service } from '../service.js';
 
@@ -15,6 +15,7 @@ export async function runCommand(options: { configFile: string | undefined }): P
   const config = loadConfig(process.env, options.configFile);
   // Until the service has its own logger (it adds the worker id).
   const startupLogger = createLogger({ level: config.logLevel });
+  for (const { name, hint } of unknownVariables(process.env)) startupLogger.warn({ variable: name }, `${name} is not a setting of kinesis-lake and is ignored: ${hint}`);
   // Set once start-up is done; the signal handlers below run before that too.
   const started: { service?: Service } = {};
   let stopRequested: NodeJS.Signals | undefined;

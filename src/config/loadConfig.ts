@@ -83,6 +83,25 @@ function readConfigFile(path: string | undefined): Env {
   return out;
 }
 
+/** KL_* variables read outside OPTIONS: the local stack's choice of SQS, and test hooks. */
+const OTHER_VARIABLES = /^KL_(LOCAL_SQS|TEST_[A-Z0-9_]+)$/;
+
+/**
+ * Environment variables that look like settings (KL_*) but are none, each
+ * with a hint: a typo in a task definition would otherwise be ignored in
+ * silence and its default used. The service logs them at start-up.
+ */
+export function unknownVariables(env: Env): { name: string; hint: string }[] {
+  const known = OPTIONS.map((o) => o.env);
+  return Object.keys(env)
+    .filter((name) => name.startsWith('KL_') && !known.includes(name) && !OTHER_VARIABLES.test(name))
+    .sort()
+    .map((name) => {
+      const close = known.find((k) => k.startsWith(name) || name.startsWith(k));
+      return { name, hint: close ? `did you mean ${close}?` : 'no setting has this name (README lists them)' };
+    });
+}
+
 /** The stream name as a Glue/Athena table name: lower case, underscores. */
 export function defaultTableName(streamName: string): string {
   const t = streamName.toLowerCase().replace(/[^a-z0-9_]/g, '_');

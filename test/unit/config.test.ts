@@ -2,7 +2,7 @@ import { mkdtempSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { describe, expect, it } from 'vitest';
-import { loadConfig } from '../../src/config/loadConfig.js';
+import { loadConfig, unknownVariables } from '../../src/config/loadConfig.js';
 import type { ConfigError } from '../../src/errors.js';
 import { BASE_ENV, configError } from '../support/configFixtures.js';
 
@@ -59,6 +59,14 @@ describe('loadConfig', () => {
       expect(e.message, raw).toBe(`KL_INITIAL_TIMESTAMP=${JSON.stringify(raw)} is invalid: expected an ISO-8601 timestamp with Z or an offset, such as 2026-01-31T12:00:00Z`);
     }
     expect(loadConfig({ ...base, KL_INITIAL_POSITION: 'AT_TIMESTAMP', KL_INITIAL_TIMESTAMP: '2026-01-31T13:00:00+01:00' }).initialTimestampMs).toBe(Date.UTC(2026, 0, 31, 12));
+  });
+
+  it('names KL_ variables that are no setting, with the setting meant when it is a near miss', () => {
+    expect(unknownVariables({ ...base, KL_FLUSH_INTERVAL: '30000', KL_FLUSHINTERVALMS: '1', KL_LOCAL_SQS: 'fauxqs', KL_TEST_REPLAY_STALL_AFTER_SEGMENTS: '1', OTHER: 'x' })).toEqual([
+      { name: 'KL_FLUSHINTERVALMS', hint: 'no setting has this name (README lists them)' },
+      { name: 'KL_FLUSH_INTERVAL', hint: 'did you mean KL_FLUSH_INTERVAL_MS?' },
+    ]);
+    expect(unknownVariables(base)).toEqual([]);
   });
 
   it('lets a --config FILE value stand when the environment sets the same variable empty', () => {
