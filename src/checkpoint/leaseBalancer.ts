@@ -2,7 +2,8 @@
  * Which leases to take in one cycle, as a pure function of what the table
  * shows. Target: ceil(active leases / live workers). Expired and unowned
  * leases first; only when none is left, steal toward the target from the
- * most loaded worker, a bounded number per cycle. Leases at SHARD_END are
+ * most loaded worker, a bounded number per cycle (from one at the target
+ * too, when this worker is 2 or more short of it). Leases at SHARD_END are
  * done and count for nobody; a child is only taken when it is ready (all
  * parents ended).
  */
@@ -60,7 +61,10 @@ export function planLeaseTaking(input: LeaseTakingInput): LeaseTakingPlan {
   let steals = 0;
   while (room > 0 && steals < input.maxSteals) {
     const [owner, leases] = [...owners.entries()].sort((a, b) => b[1].length - a[1].length || a[0].localeCompare(b[0]))[0] ?? [];
-    if (!owner || !leases || leases.length <= target) break;
+    // Above target, or (as the KCL does) exactly at it while this worker is 2 or more short: else with
+    // more workers than ceil(leases / target) one could hold none for ever ([2, 2, 0] for 4 leases, 3 workers).
+    const short = target - (input.held.size + take.length);
+    if (!owner || !leases || leases.length < target || (leases.length === target && short < 2)) break;
     const victim = leases.filter((l) => input.isReady(l)).sort((a, b) => a.leaseKey.localeCompare(b.leaseKey)).pop();
     if (!victim) break;
     owners.set(owner, leases.filter((l) => l !== victim));

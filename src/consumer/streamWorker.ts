@@ -39,7 +39,10 @@ export interface StreamWorkerOptions<D extends DeadLetter> {
   maxStealsPerCycle?: number;
   logger: Logger;
   observer?: ShardObserver & WorkerObserver;
+  /** Wall clock for the consumers; default Date.now. */
   now?: () => number;
+  /** Monotonic clock (ms) for lease timing; default performance.now. */
+  elapsed?: () => number;
 }
 
 export interface WorkerObserver {
@@ -58,13 +61,18 @@ interface Running<D extends DeadLetter> {
   renewStartedMs: number;
   renewing: Promise<void> | undefined;
   handingOff: boolean;
+  /** The worker the lease is being handed to, as the request was seen (the held copy may not show it yet). */
+  handOffTo: string | undefined;
 }
 
 export class StreamWorker<D extends DeadLetter = DeadLetter> {
   private readonly running = new Map<string, Running<D>>();
   private readonly observer: LeaseObserver;
   private readonly log: Logger;
+  /** Wall-clock time, for the consumers (windows of arrival time). */
   private readonly now: () => number;
+  /** Monotonic time, for every lease timing (expiry, renewal, fence): a clock step must not move a fence. */
+  private readonly elapsed: () => number;
   private readonly stopAbort = new AbortController();
   private shards = new Map<string, ShardInfo>();
   private lastShardSync = 0;
@@ -78,7 +86,8 @@ export class StreamWorker<D extends DeadLetter = DeadLetter> {
 
   constructor(private readonly options: StreamWorkerOptions<D>) {
     this.now = options.now ?? Date.now;
-    this.observer = new LeaseObserver(options.failoverMs, this.now);
+    this.elapsed = options.elapsed ?? (() => performance.now());
+    this.observer = new LeaseObserver(options.failoverMs, this.elapsed);
     this.log = options.logger;
   }
 
@@ -132,7 +141,7 @@ export class StreamWorker<D extends DeadLetter = DeadLetter> {
   }
 
   private async closeOnce(timeoutMs: number): Promise<void> {
-    const deadline = this.now() + timeoutMs;
+    const deadline = this.elapsed() + timeoutMs;
     // 1. stop taking leases
     this.stopAbort.abort();
     this.wakeTake?.();
@@ -140,7 +149,7 @@ export class StreamWorker<D extends DeadLetter = DeadLetter> {
     const entries = [...this.running.values()];
     for (const r of entries) r.consumer?.requestStop();
     const all = Promise.all(entries.map((r) => r.done ?? Promise.resolve()));
-    const timedOut = await Promise.race([all.then(() => false), sleep(Math.max(0, deadline - this.now() - 500)).then(() => true)]);
+    const timedOut = await Promise.race([all.then(() => false), sleep(Math.max(0, deadline - this.elapsed() - 500)).then(() => true)]);
     if (timedOut) {
       this.log.error({ timeoutMs }, 'shutdown timeout: abandoning unfinished shards without checkpoint');
       for (const r of entries) r.consumer?.abort();
@@ -153,7 +162,7 @@ export class StreamWorker<D extends DeadLetter = DeadLetter> {
         await this.release(r);
       }),
     );
-    await Promise.race([released, sleep(Math.max(0, deadline - this.now()))]);
+    await Promise.race([released, sleep(Math.max(0, deadline - this.elapsed()))]);
     await Promise.race([Promise.all(this.loops), sleep(1000)]);
   }
 
@@ -191,7 +200,7 @@ export class StreamWorker<D extends DeadLetter = DeadLetter> {
     while (!this.stopAbort.signal.aborted || this.running.size > 0) {
       await sleep(tick, this.closing ? undefined : this.stopAbort.signal);
       if (this.stopAbort.signal.aborted && this.running.size === 0) break;
-      const now = this.now();
+      const now = this.elapsed();
       for (const r of this.running.values()) {
         if (r.held.lost || r.held.isReleased) continue;
         if (now - r.lastRenewedMs >= fenceMs) {
@@ -211,7 +220,7 @@ export class StreamWorker<D extends DeadLetter = DeadLetter> {
   }
 
   private async renew(r: Running<D>): Promise<void> {
-    const sentMs = this.now();
+    const sentMs = this.elapsed();
     r.renewStartedMs = sentMs;
     try {
       const lease = await r.held.renew();
@@ -231,6 +240,7 @@ export class StreamWorker<D extends DeadLetter = DeadLetter> {
     if (!lease.handoffTo || lease.handoffTo === this.options.workerId || r.handingOff || !r.consumer) return;
     if (lease.leaseOwner !== this.options.workerId) return;
     r.handingOff = true;
+    r.handOffTo = lease.handoffTo;
     this.log.info({ shardId: r.held.shardId, to: lease.handoffTo }, 'handing lease over');
     r.consumer.requestStop();
   }
@@ -245,7 +255,7 @@ export class StreamWorker<D extends DeadLetter = DeadLetter> {
       this.wakeTake = undefined;
       if (this.stopAbort.signal.aborted) break;
       try {
-        if (this.now() - this.lastShardSync >= this.options.shardSyncIntervalMs) await this.syncShards();
+        if (this.elapsed() - this.lastShardSync >= this.options.shardSyncIntervalMs) await this.syncShards();
         await this.takeCycle();
       } catch (err) {
         this.log.warn({ err: errorMessage(err) }, 'lease cycle failed; will retry');
@@ -257,7 +267,7 @@ export class StreamWorker<D extends DeadLetter = DeadLetter> {
   async syncShards(): Promise<void> {
     const shards = await this.options.kinesis.listShards(this.options.settings.streamName);
     this.shards = new Map(shards.map((s) => [s.shardId, s]));
-    this.lastShardSync = this.now();
+    this.lastShardSync = this.elapsed();
     const existing = new Set((await this.options.leases.listLeases()).map((l) => l.leaseKey));
     const initial = this.options.settings.initialPosition;
     const known = new Set(shards.map((s) => s.shardId));
@@ -325,7 +335,7 @@ export class StreamWorker<D extends DeadLetter = DeadLetter> {
       if (lease.leaseOwner !== undefined && lease.leaseOwner !== this.options.workerId && !expiredKeys.has(lease.leaseKey)) {
         // A live owner: ask it to hand over gracefully rather than take the lease from under it.
         if (await this.options.leases.requestHandoff(lease, this.options.workerId)) {
-          this.pendingSteals.set(lease.leaseKey, { owner: lease.leaseOwner, sinceMs: this.now() });
+          this.pendingSteals.set(lease.leaseKey, { owner: lease.leaseOwner, sinceMs: this.elapsed() });
           this.log.info({ shardId: lease.leaseKey, owner: lease.leaseOwner }, 'asked for lease handoff');
         }
         continue;
@@ -336,7 +346,7 @@ export class StreamWorker<D extends DeadLetter = DeadLetter> {
     for (const [key, req] of this.pendingSteals) {
       const lease = byKey.get(key);
       if (this.stopAbort.signal.aborted) break;
-      if (lease && lease.leaseOwner === req.owner && this.now() - req.sinceMs >= 2 * this.options.failoverMs) {
+      if (lease && lease.leaseOwner === req.owner && this.elapsed() - req.sinceMs >= 2 * this.options.failoverMs) {
         this.pendingSteals.delete(key);
         await this.take(lease);
       }
@@ -345,7 +355,7 @@ export class StreamWorker<D extends DeadLetter = DeadLetter> {
   }
 
   private async take(lease: Lease): Promise<void> {
-    const sentMs = this.now();
+    const sentMs = this.elapsed();
     const taken = await this.options.leases.takeLease(lease, this.options.workerId);
     if (!taken) return;
     if (this.stopAbort.signal.aborted) {
@@ -373,7 +383,7 @@ export class StreamWorker<D extends DeadLetter = DeadLetter> {
   /** `takenMs`: when the take was sent (the fence counts from there). */
   private adopt(lease: Lease, takenMs: number): void {
     const held = new HeldLease(this.options.leases, this.options.workerId, lease);
-    const r: Running<D> = { held, consumer: undefined, done: undefined, lastRenewedMs: takenMs, renewStartedMs: takenMs, renewing: undefined, handingOff: false };
+    const r: Running<D> = { held, consumer: undefined, done: undefined, lastRenewedMs: takenMs, renewStartedMs: takenMs, renewing: undefined, handingOff: false, handOffTo: undefined };
     this.running.set(lease.leaseKey, r);
     held.onLost(() => {
       this.options.observer?.onLeaseEvent?.('lost', lease.leaseKey);
@@ -430,7 +440,9 @@ export class StreamWorker<D extends DeadLetter = DeadLetter> {
       case 'REQUESTED':
         // A handoff: released now so the requester takes it on its next cycle. (close() releases its own.)
         if (!this.closing) {
-          const to = r.handingOff ? r.held.lease.handoffTo : undefined;
+          // As seen by the scan or renewal that started the handoff: a release to nobody would leave the
+          // lease unowned, and the requester, owning nothing, would not count as a live worker.
+          const to = r.handingOff ? r.handOffTo : undefined;
           await this.release(r, to);
           this.log.info({ shardId, to }, 'lease handed over');
         }

@@ -48,6 +48,18 @@ describe('planLeaseTaking', () => {
     expect(plan.take).toEqual([]);
   });
 
+  it('steals from a worker at the target when it holds none, and settles one apart without stealing back', () => {
+    // Four leases, three workers joining one by one: [2, 2, 0] is at the target everywhere but the newcomer.
+    const observed = [lease('s0', 'a'), lease('s1', 'a'), lease('s2', 'b'), lease('s3', 'b')].map((l) => ({ lease: l, expired: false }));
+    const plan = planLeaseTaking({ workerId: 'me', observed, held: new Set(), maxSteals: 1, isReady: ready });
+    expect(plan.target).toBe(2);
+    expect(plan.take.map((l) => l.leaseKey)).toEqual(['s1']);
+    // Then [1, 2, 1]: one short of the target is close enough, for both of the workers holding one.
+    const after = [lease('s0', 'a'), lease('s1', 'me'), lease('s2', 'b'), lease('s3', 'b')].map((l) => ({ lease: l, expired: false }));
+    expect(planLeaseTaking({ workerId: 'me', observed: after, held: new Set(['s1']), maxSteals: 1, isReady: ready }).take).toEqual([]);
+    expect(planLeaseTaking({ workerId: 'a', observed: after, held: new Set(['s0']), maxSteals: 1, isReady: ready }).take).toEqual([]);
+  });
+
   it('never takes a child whose parents have not ended', () => {
     const observed = [{ lease: lease('child', undefined, { parentShardIds: ['p'] }), expired: true }];
     const plan = planLeaseTaking({ workerId: 'me', observed, held: new Set(), maxSteals: 1, isReady: (l) => l.parentShardIds.length === 0 });

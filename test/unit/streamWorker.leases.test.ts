@@ -27,6 +27,10 @@ class MemoryLeaseTable implements LeaseStore {
   readonly tableName = 'memory';
   readonly leases = new Map<string, Lease>();
   hang: (op: Op, key: string) => boolean = () => false;
+  /** Releases as asked for: the lease and whom it was handed to. */
+  readonly releases: { key: string; to: string | undefined }[] = [];
+  /** Renewals answer with the lease as it was before any handoff request (one raced the other). */
+  renewHidesHandoff = false;
   delayMs: (op: Op, key: string) => number = () => 0;
 
   private async before(op: Op, key: string): Promise<void> {
@@ -60,13 +64,22 @@ class MemoryLeaseTable implements LeaseStore {
     this.leases.set(next.leaseKey, next);
     return { ...next };
   };
-  renewLease = (held: Lease, owner: string): Promise<Lease> => this.fenced('renew', held, owner, {});
+  renewLease = async (held: Lease, owner: string): Promise<Lease> => {
+    const lease = await this.fenced('renew', held, owner, {});
+    return this.renewHidesHandoff ? { ...lease, handoffTo: undefined } : lease;
+  };
   prepareCheckpoint = (held: Lease, owner: string): Promise<Lease> => this.fenced('renew', held, owner, {});
   checkpoint = (held: Lease, owner: string, checkpoint: string, sub: number): Promise<Lease> => this.fenced('renew', held, owner, { checkpoint, checkpointSubSequenceNumber: sub });
   releaseLease = async (held: Lease, owner: string, transferTo?: string): Promise<void> => {
     await this.fenced('release', held, owner, { leaseOwner: transferTo, handoffTo: undefined });
+    this.releases.push({ key: held.leaseKey, to: transferTo });
   };
-  requestHandoff = (): Promise<boolean> => Promise.resolve(false);
+  requestHandoff = (observed: Lease, requester: string): Promise<boolean> => {
+    const current = this.leases.get(observed.leaseKey)!;
+    if (current.leaseOwner !== observed.leaseOwner || current.handoffTo !== undefined) return Promise.resolve(false);
+    this.leases.set(current.leaseKey, { ...current, handoffTo: requester });
+    return Promise.resolve(true);
+  };
   setChildShardIds = (): Promise<void> => Promise.resolve();
   deleteLease = (): Promise<void> => Promise.resolve();
 
@@ -101,15 +114,16 @@ const processor: PieceProcessor = {
 };
 const writer = { write: () => Promise.reject(new Error('nothing to write')), writeSegment: () => Promise.resolve(undefined) } as unknown as LakeWriter;
 
-function workerOn(table: MemoryLeaseTable, kinesis: KinesisPort): StreamWorker {
+function workerOn(table: MemoryLeaseTable, kinesis: KinesisPort, workerId = 'worker-a', now?: () => number, failoverMs = FAILOVER_MS): StreamWorker {
   return new StreamWorker({
-    workerId: 'worker-a',
+    workerId,
+    ...(now ? { now } : {}),
     kinesis,
     leases: table,
     processor,
     writer,
     budget: new MemoryBudget(1e12),
-    failoverMs: FAILOVER_MS,
+    failoverMs,
     takeIntervalMs: 100,
     shardSyncIntervalMs: 1e9,
     staggerFlushWindows: false,
@@ -161,6 +175,36 @@ describe('StreamWorker lease keeping', () => {
     expect(kinesis.polls.get('shard-1') ?? 0).toBe(polled);
     expect(worker.heldShardIds()).toEqual(['shard-2']);
     expect(table.counter('shard-2')).toBeGreaterThan(counter2);
+  });
+
+  it('times leases on a monotonic clock: a wall-clock step does not make a lease look expired', async () => {
+    const failoverMs = 3_000;
+    const table = new MemoryLeaseTable();
+    // Owned by a worker that has stopped renewing: it expires one failover period after it is first seen.
+    table.leases.set('shard-1', leaseOf('shard-1', { leaseOwner: 'gone', leaseCounter: 7 }));
+    let step = 0;
+    const worker = workerOn(table, new CountingKinesis(['shard-1']), 'worker-b', () => Date.now() + step, failoverMs);
+    workers.push(worker);
+    await worker.start();
+    await sleep(100);
+    step = 10 * failoverMs; // NTP, or a VM resumed
+    await sleep(500);
+    expect(table.owner('shard-1')).toBe('gone');
+    await until(() => table.owner('shard-1') === 'worker-b', 'the lease expires after a failover period of real time', 3 * failoverMs);
+  });
+
+  it('hands a lease to the worker that asked for it even when only the table scan has shown the request', async () => {
+    const table = new MemoryLeaseTable();
+    table.leases.set('shard-1', leaseOf('shard-1'));
+    table.renewHidesHandoff = true;
+    const worker = workerOn(table, new CountingKinesis(['shard-1']));
+    workers.push(worker);
+    await worker.start();
+    await until(() => worker.heldShardIds().length === 1, 'the lease is held');
+    expect(await table.requestHandoff(table.leases.get('shard-1')!, 'worker-b')).toBe(true);
+    await until(() => table.releases.length === 1, 'the lease is released');
+    expect(table.releases[0]).toEqual({ key: 'shard-1', to: 'worker-b' });
+    expect(table.owner('shard-1')).toBe('worker-b');
   });
 
   it('reports itself leasing (what /readyz asks) only from a finished start to the start of shutdown', async () => {
