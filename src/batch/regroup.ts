@@ -28,6 +28,13 @@ export const REPLAY_KEEP_KEY = '1';
 export const REPLAY_DROP_KEY = '0';
 export const REPLAY_HASH_KEY_RANGE = { startingHashKey: REPLAY_KEEP_KEY, endingHashKey: REPLAY_KEEP_KEY } as const;
 
+/**
+ * A placeholder's data: dropped unread, but 32 bytes of it keep a rebuilt
+ * aggregate within kpl.ts's maxUserRecords (one user record per 32 bytes),
+ * as the hot path's aggregate, whose dropped records were real ones, was.
+ */
+const PLACEHOLDER_DATA = new Uint8Array(32);
+
 /** Lines of one shard, in file order, to Kinesis records in sequence order. */
 export function toKinesisRecords(lines: readonly DecodedRawLine[]): StreamRecord[] {
   const out: StreamRecord[] = [];
@@ -69,7 +76,7 @@ function aggregateOf(lines: readonly DecodedRawLine[]): StreamRecord {
   for (const line of sorted) {
     const index = line.subSequenceNumber!;
     if (index < entries.length) throw new Error(`user record ${first.sequenceNumber}/${index} appears twice in the raw zone`);
-    while (entries.length < index) entries.push({ partitionKey: line.partitionKey, explicitHashKey: REPLAY_DROP_KEY, data: new Uint8Array(0) });
+    while (entries.length < index) entries.push({ partitionKey: line.partitionKey, explicitHashKey: REPLAY_DROP_KEY, data: PLACEHOLDER_DATA });
     entries.push({ partitionKey: line.partitionKey, explicitHashKey: REPLAY_KEEP_KEY, data: line.data });
   }
   return {

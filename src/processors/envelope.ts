@@ -14,6 +14,7 @@ export type DlqReason =
   | 'kpl_bad_checksum'
   | 'kpl_truncated'
   | 'kpl_empty'
+  | 'kpl_too_many_records'
   | 'invalid_utf8'
   | 'empty_payload'
   | 'invalid_json'

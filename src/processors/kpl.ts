@@ -26,13 +26,30 @@ export type Deaggregated =
   | { kind: 'plain' }
   | { kind: 'aggregate'; records: UserRecord[] }
   | { kind: 'bad_checksum' }
-  | { kind: 'truncated'; detail: string };
+  | { kind: 'truncated'; detail: string }
+  | { kind: 'too_many'; limit: number };
+
+/**
+ * Most user records an aggregate may hold: 256, or one per 32 bytes of it.
+ * Each user record costs a raw line and a row or an envelope (hundreds of
+ * bytes) where the memory budget counts a few times the aggregate's bytes,
+ * so an aggregate of thousands of near-empty records would multiply its
+ * size in memory unchecked; no event the schemas accept fits in 32 bytes.
+ */
+export function maxUserRecords(aggregateBytes: number): number {
+  return Math.max(256, Math.floor(aggregateBytes / 32));
+}
 
 export function isAggregate(data: Uint8Array): boolean {
   return data.length >= 4 && data[0] === 0xf3 && data[1] === 0x89 && data[2] === 0x9a && data[3] === 0xc2;
 }
 
 class Truncated extends Error {}
+class TooMany extends Error {
+  constructor(readonly limit: number) {
+    super(`more than ${limit} user records`);
+  }
+}
 
 const utf8 = new TextDecoder('utf-8', { fatal: true });
 
@@ -45,15 +62,16 @@ export function deaggregate(data: Uint8Array): Deaggregated {
   if (!actual.equals(expected)) {
     // A record cut short also fails the checksum; tell the two apart by whether the body still parses.
     try {
-      decodeAggregate(body);
+      decodeAggregate(body, maxUserRecords(data.length));
     } catch (err) {
-      return { kind: 'truncated', detail: err instanceof Error ? err.message : 'undecodable aggregate' };
+      if (!(err instanceof TooMany)) return { kind: 'truncated', detail: err instanceof Error ? err.message : 'undecodable aggregate' };
     }
     return { kind: 'bad_checksum' };
   }
   try {
-    return { kind: 'aggregate', records: decodeAggregate(body) };
+    return { kind: 'aggregate', records: decodeAggregate(body, maxUserRecords(data.length)) };
   } catch (err) {
+    if (err instanceof TooMany) return { kind: 'too_many', limit: err.limit };
     return { kind: 'truncated', detail: err instanceof Error ? err.message : 'undecodable aggregate' };
   }
 }
@@ -64,7 +82,7 @@ interface RawRecord {
   data: Uint8Array;
 }
 
-function decodeAggregate(buf: Uint8Array): UserRecord[] {
+function decodeAggregate(buf: Uint8Array, maxRecords = Infinity): UserRecord[] {
   const pkTable: string[] = [];
   const ehkTable: string[] = [];
   const raw: RawRecord[] = [];
@@ -78,6 +96,7 @@ function decodeAggregate(buf: Uint8Array): UserRecord[] {
     else if (field === 3 && wire === 2) {
       const len = r.varint();
       raw.push(decodeRecord(r.sub(len)));
+      if (raw.length > maxRecords) throw new TooMany(maxRecords);
     } else r.skip(wire);
   }
   return raw.map((rec) => {

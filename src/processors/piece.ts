@@ -126,11 +126,13 @@ function processKinesisRecord(record: StreamRecord, input: PieceInput, range: Ra
     processUserRecord(record.subSequenceNumber === undefined ? record : { ...record, subSequenceNumber: undefined }, input.streamName, ctx, out);
     return undefined;
   }
-  if (d.kind === 'bad_checksum' || d.kind === 'truncated') {
+  if (d.kind === 'bad_checksum' || d.kind === 'truncated' || d.kind === 'too_many') {
     const f =
       d.kind === 'bad_checksum'
         ? failure('deaggregate', 'kpl_bad_checksum', 'KPL aggregate MD5 does not match its contents')
-        : failure('deaggregate', 'kpl_truncated', `KPL aggregate cannot be decoded: ${d.detail}`);
+        : d.kind === 'too_many'
+          ? failure('deaggregate', 'kpl_too_many_records', `KPL aggregate of ${record.data.length} bytes holds more than ${d.limit} user records (at most 256, or one per 32 bytes)`)
+          : failure('deaggregate', 'kpl_truncated', `KPL aggregate cannot be decoded: ${d.detail}`);
     rejectWhole({ ...record, subSequenceNumber: undefined }, input.streamName, f, ctx, out);
     return undefined;
   }

@@ -136,6 +136,8 @@ export function badInputCatalogue(): BadCase[] {
     { name: 'KPL with a bad MD5', data: handAggregate([bytes(validJson(900)), bytes(validJson(901))], 'bad_md5'), reason: 'kpl_bad_checksum' },
     { name: 'truncated KPL', data: handAggregate([bytes(validJson(902)), bytes(validJson(903))], 'truncated'), reason: 'kpl_truncated' },
     { name: 'KPL with no user record', data: handAggregate([]), reason: 'kpl_empty' },
+    // 2,000 empty user records in ~12 KB: each would cost a raw line and an envelope of hundreds of bytes.
+    { name: 'KPL with thousands of near-empty user records', data: handAggregate(Array.from({ length: 2000 }, () => new Uint8Array(0))), reason: 'kpl_too_many_records' },
   ];
 }
 

@@ -2,10 +2,10 @@ import { createHash } from 'node:crypto';
 import { describe, expect, it } from 'vitest';
 import { aggregateWithReference, type ReferenceUserRecord } from '../support/referenceAggregator.js';
 import { createProcessorContext } from '../../src/processors/context.js';
-import { deaggregate } from '../../src/processors/kpl.js';
+import { deaggregate, maxUserRecords } from '../../src/processors/kpl.js';
 import { processPiece } from '../../src/processors/piece.js';
 import { decodeRawLine } from '../../src/sinks/rawLine.js';
-import { decodeChunks, kinesisRecord, piece, rawLines, testOptions, validJson } from '../support/processorFixtures.js';
+import { decodeChunks, handAggregate, kinesisRecord, piece, rawLines, testOptions, validJson } from '../support/processorFixtures.js';
 
 const HALF = 2n ** 127n;
 
@@ -84,5 +84,18 @@ describe('KPL de-aggregation', () => {
     expect(lines[0]!.subSequenceNumber).toBeUndefined();
     expect(Buffer.compare(lines[0]!.data, badSum)).toBe(0);
     expect(r.lastSubSequenceNumber).toBeUndefined();
+  });
+});
+
+describe('deaggregate: how many user records an aggregate may hold', () => {
+  it('takes 256 whatever their size, more only at one per 32 bytes of the aggregate', () => {
+    const empties = (n: number): Uint8Array[] => Array.from({ length: n }, () => new Uint8Array(0));
+    expect(deaggregate(handAggregate(empties(256))).kind).toBe('aggregate');
+    expect(deaggregate(handAggregate(empties(257)))).toEqual({ kind: 'too_many', limit: 256 });
+    const events = Array.from({ length: 400 }, (_, i) => Buffer.from(validJson(i)));
+    const agg = handAggregate(events);
+    expect(maxUserRecords(agg.length)).toBeGreaterThan(400);
+    const d = deaggregate(agg);
+    expect(d.kind === 'aggregate' ? d.records.length : d.kind).toBe(400);
   });
 });
