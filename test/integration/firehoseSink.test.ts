@@ -10,7 +10,9 @@ import { createFirehosePort, type FirehosePort } from '../../src/sinks/firehoseP
 import { FirehoseSink } from '../../src/sinks/firehoseSink.js';
 import { createLogger } from '../../src/log.js';
 
-describe('the Firehose cleansed sink against moto', () => {
+// Firehose is served by moto only: on a machine without it (the npm-only stack) nothing local answers, and
+// the SDK would call the real AWS endpoint. The stack sets AWS_ENDPOINT_URL_FIREHOSE only when moto serves it.
+describe.runIf(process.env.AWS_ENDPOINT_URL_FIREHOSE !== undefined)('the Firehose cleansed sink against moto', () => {
   let lake: Lake;
   let fh: FirehoseClient;
 

@@ -4,12 +4,12 @@
  * (the lead can point it at the real service's ops port).
  */
 import { spawn, type ChildProcess } from 'node:child_process';
-import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
-import { tmpdir } from 'node:os';
+import { rmSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { stringify } from 'yaml';
 import { freePort } from '../../src/local/localAws.js';
 import { prometheusTools } from '../support/prometheus.js';
+import { tempDir } from '../support/env.js';
 
 export interface TestPrometheus {
   url: string;
@@ -22,7 +22,7 @@ export interface TestPrometheus {
 
 export async function startTestPrometheus(options: { targets: string[]; ruleFiles?: string[] }): Promise<TestPrometheus> {
   const { prometheus } = await prometheusTools();
-  const dir = mkdtempSync(join(tmpdir(), 'kl-prometheus-'));
+  const dir = tempDir('kl-prometheus-');
   const port = await freePort();
   const config = {
     global: { scrape_interval: '1s', evaluation_interval: '1s' },

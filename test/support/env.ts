@@ -101,7 +101,7 @@ export interface ServiceProcess {
 
 /** Starts `kinesis-lake run` as a real process with the stack's and the lake's environment. */
 export function startServiceProcess(env: Record<string, string>, name = 'worker'): ServiceProcess {
-  const dir = mkdtempSync(join(tmpdir(), 'kl-svc-'));
+  const dir = tempDir('kl-svc-');
   const logFile = join(dir, `${name}.log`);
   const out = createWriteStream(logFile);
   const child = spawn(process.execPath, [CLI, 'run'], {
@@ -140,8 +140,9 @@ export function runCli(args: string[], env: Record<string, string>, timeoutMs = 
   });
 }
 
+/** A fresh folder under the run's temporary root (removed when the run ends; see globalSetup.ts). */
 export function tempDir(prefix = 'kl-test-'): string {
-  return mkdtempSync(join(tmpdir(), prefix));
+  return mkdtempSync(join(process.env.KL_TEST_TMP_DIR ?? tmpdir(), prefix));
 }
 
 export async function waitFor<T>(what: string, probe: () => Promise<T | undefined | false>, timeoutMs = 60_000, intervalMs = 250): Promise<T> {

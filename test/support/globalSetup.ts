@@ -3,7 +3,7 @@
  * `npm run local-aws`) and hands its endpoints to the tests through the
  * environment. Each test creates resources with fresh random names.
  */
-import { mkdtempSync } from 'node:fs';
+import { mkdirSync, mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { startFauxqsSqs, startLocalAws, type LocalAwsStack } from '../../src/local/localAws.js';
@@ -19,7 +19,12 @@ const SHARED = Symbol.for('kinesis-lake.test.localAws');
 const holder = globalThis as { [SHARED]?: Promise<SharedStack> };
 
 async function start(): Promise<SharedStack> {
-  const logDir = mkdtempSync(join(tmpdir(), 'kl-local-aws-'));
+  // Every folder a test makes (tempDir(), service logs, the stack's logs) goes under one root, removed at the
+  // end: runs left over a gigabyte in /tmp before. Set it to keep it (KL_TEST_KEEP_TMP=1) when debugging.
+  const root = mkdtempSync(join(tmpdir(), 'kl-test-run-'));
+  process.env.KL_TEST_TMP_DIR = root;
+  const logDir = join(root, 'local-aws');
+  mkdirSync(logDir);
   const stack: LocalAwsStack = await startLocalAws({ logDir });
   for (const [k, v] of Object.entries(stack.env)) process.env[k] = v;
   process.env.KL_TEST_OBJECT_EMULATOR = stack.objectEmulator;
@@ -32,6 +37,7 @@ async function start(): Promise<SharedStack> {
     users: 0,
     stop: async () => {
       await Promise.all([stack.stop(), fauxqs.stop()]);
+      if (process.env.KL_TEST_KEEP_TMP !== '1') rmSync(root, { recursive: true, force: true });
     },
   };
 }

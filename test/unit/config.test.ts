@@ -1,10 +1,10 @@
-import { mkdtempSync, writeFileSync } from 'node:fs';
-import { tmpdir } from 'node:os';
+import { writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { describe, expect, it } from 'vitest';
 import { loadConfig, unknownVariables } from '../../src/config/loadConfig.js';
 import type { ConfigError } from '../../src/errors.js';
 import { BASE_ENV, configError } from '../support/configFixtures.js';
+import { tempDir } from '../support/env.js';
 
 const base = BASE_ENV;
 
@@ -70,7 +70,7 @@ describe('loadConfig', () => {
   });
 
   it('lets a --config FILE value stand when the environment sets the same variable empty', () => {
-    const dir = mkdtempSync(join(tmpdir(), 'kl-config-'));
+    const dir = tempDir('kl-config-');
     const file = join(dir, 'config.json');
     writeFileSync(file, JSON.stringify({ KL_FLUSH_INTERVAL_MS: '30000' }));
     expect(loadConfig({ ...base, KL_FLUSH_INTERVAL_MS: '' }, file).flushIntervalMs).toBe(30_000);

@@ -1,5 +1,4 @@
-import { mkdirSync, mkdtempSync, writeFileSync } from 'node:fs';
-import { tmpdir } from 'node:os';
+import { mkdirSync, writeFileSync } from 'node:fs';
 import { dirname, join } from 'node:path';
 import { beforeAll, describe, expect, it } from 'vitest';
 import { groundTruth, revenueCents, roundHalfAwayFromZero } from '../../src/lake/groundTruth.js';
@@ -8,12 +7,13 @@ import { loadQuery, parquetFilesUnder, renderQuery, runLakeQueries } from '../..
 import { QUERY_NAMES, TOP_VIEWED_LIMIT, type LakeQueryResults } from '../../src/lake/queryResults.js';
 import { encodeParquet } from '../../src/sinks/parquet/encodeParquet.js';
 import { byEventHour, encodeChunk, pieces, syntheticEvents, toColumnChunk, type SyntheticEvent } from '../support/cleansedFixtures.js';
+import { tempDir } from '../support/env.js';
 
 const SEED = Number(process.env.KL_TEST_SEED ?? Date.now() % 100_000);
 
 /** Writes the events as the cleansed sink would: one file per shard and event hour, under the table's layout. */
 async function writeLake(events: SyntheticEvent[], compression: 'snappy' | 'zstd'): Promise<string> {
-  const root = mkdtempSync(join(tmpdir(), 'kl-lake-'));
+  const root = tempDir('kl-lake-');
   for (const [hour, hourEvents] of byEventHour(events)) {
     const byShard = new Map<string, SyntheticEvent[]>();
     for (const e of hourEvents) byShard.set(e.meta.shardId, [...(byShard.get(e.meta.shardId) ?? []), e]);
@@ -77,7 +77,7 @@ describe('the five business queries', () => {
   });
 
   it('return empty results for no files', async () => {
-    const empty = mkdtempSync(join(tmpdir(), 'kl-empty-'));
+    const empty = tempDir('kl-empty-');
     const results = await runLakeQueries({ folder: empty });
     for (const name of QUERY_NAMES) expect(results[name]).toEqual([]);
   });

@@ -1,5 +1,4 @@
-import { mkdtempSync, writeFileSync } from 'node:fs';
-import { tmpdir } from 'node:os';
+import { writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { renderDdl } from '../../src/cli/ddl.js';
@@ -10,6 +9,7 @@ import { encodeRawLine } from '../../src/sinks/rawLine.js';
 import { encodeParquet } from '../../src/sinks/parquet/encodeParquet.js';
 import { encodeChunk, seededRandom, syntheticEvents, toColumnChunk } from '../support/cleansedFixtures.js';
 import { openDuckDb, sqlString, type TestDuckDb } from '../support/duckdb.js';
+import { tempDir } from '../support/env.js';
 
 const SEED = Number(process.env.KL_TEST_SEED ?? Date.now() % 100_000);
 const OPTIONS = { database: 'lake_db', bucket: 'my-lake-bucket', stream: 'clicks', table: 'events' };
@@ -84,7 +84,7 @@ describe('lake tables and their DDL', () => {
     const ddlColumns = parsed[1]!.columns;
     expect(ddlColumns).toEqual(CLEANSED_COLUMNS.map((c) => ({ name: c.name, type: GLUE_TYPES[c.type] })));
 
-    const dir = mkdtempSync(join(tmpdir(), 'kl-ddl-'));
+    const dir = tempDir('kl-ddl-');
     const path = join(dir, 'x.parquet');
     writeFileSync(path, await encodeParquet([encodeChunk(toColumnChunk(syntheticEvents(50, SEED)))], { compression: 'snappy' }));
     const described = await db.all(`DESCRIBE SELECT * FROM read_parquet(${sqlString(path)})`);

@@ -1,6 +1,5 @@
 import { createHash } from 'node:crypto';
-import { mkdtempSync, writeFileSync } from 'node:fs';
-import { tmpdir } from 'node:os';
+import { writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { CLEANSED_COLUMNS, type CleansedColumnType, type ColumnChunk } from '../../src/lake/cleansedColumns.js';
@@ -9,6 +8,7 @@ import { CleansedChunkError } from '../../src/sinks/parquet/errors.js';
 import { ColumnChunkBuilder, chunkValues, decodeColumnChunk } from '../../src/lake/columnChunk.js';
 import { cleansedRow, encodeChunk, pieces, syntheticEvents, toColumnChunk } from '../support/cleansedFixtures.js';
 import { openDuckDb, sqlString, type TestDuckDb } from '../support/duckdb.js';
+import { tempDir } from '../support/env.js';
 
 const SEED = Number(process.env.KL_TEST_SEED ?? Date.now() % 100_000);
 const DUCKDB_TYPES: Record<CleansedColumnType, string> = {
@@ -19,7 +19,7 @@ const DUCKDB_TYPES: Record<CleansedColumnType, string> = {
   double: 'DOUBLE',
 };
 
-const dir = mkdtempSync(join(tmpdir(), 'kl-parquet-'));
+const dir = tempDir('kl-parquet-');
 let db: TestDuckDb;
 let fileCounter = 0;
 

@@ -1,5 +1,4 @@
-import { mkdtempSync, writeFileSync, copyFileSync, mkdirSync } from 'node:fs';
-import { tmpdir } from 'node:os';
+import { writeFileSync, copyFileSync, mkdirSync } from 'node:fs';
 import { join } from 'node:path';
 import { describe, expect, it } from 'vitest';
 import { loadConfig } from '../../src/config/loadConfig.js';
@@ -9,6 +8,7 @@ import { resolvePiiKey, type SecretPort } from '../../src/processors/piiKey.js';
 import { DEFAULT_SCHEMA_DIR, loadEventSchemas } from '../../src/processors/schemas.js';
 import { testOptions } from '../support/processorFixtures.js';
 import { BASE_ENV, configError } from '../support/configFixtures.js';
+import { tempDir } from '../support/env.js';
 
 const base = BASE_ENV;
 
@@ -110,7 +110,7 @@ describe('PII key at start-up', () => {
 
 describe('schema folder', () => {
   function dirWith(files: Record<string, string>): string {
-    const dir = mkdtempSync(join(tmpdir(), 'kl-schemas-'));
+    const dir = tempDir('kl-schemas-');
     for (const [name, text] of Object.entries(files)) writeFileSync(join(dir, name), text);
     return dir;
   }
@@ -140,7 +140,7 @@ describe('schema folder', () => {
   });
 
   it('uses a custom folder: its event types are the only ones accepted', () => {
-    const dir = mkdtempSync(join(tmpdir(), 'kl-schemas-'));
+    const dir = tempDir('kl-schemas-');
     mkdirSync(dir, { recursive: true });
     copyFileSync(join(DEFAULT_SCHEMA_DIR, 'search.schema.json'), join(dir, 'search.schema.json'));
     expect([...createProcessorContext(testOptions({ schemaDir: dir })).schemas.keys()]).toEqual(['search']);
