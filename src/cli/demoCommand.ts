@@ -42,6 +42,13 @@ export async function demoCommand(options: DemoOptions, out: NodeJS.WritableStre
   say(`kinesis-lake demo: starting the local AWS stack (logs in ${options.workDir})`);
   const stack = await startLocalAws({ logDir: options.workDir, preferNpmOnly: options.npmOnly ?? false });
   const savedEnv = { ...process.env };
+  // Interrupted (Ctrl-C to this process alone, an IDE's stop button, kill): stop the emulators, then exit.
+  const onSignal = (signal: NodeJS.Signals): void => {
+    say(`kinesis-lake demo: ${signal} received: stopping the local AWS stack`);
+    void stack.stop().finally(() => process.exit(signal === 'SIGINT' ? 130 : 143));
+  };
+  process.once('SIGINT', onSignal);
+  process.once('SIGTERM', onSignal);
   try {
     Object.assign(process.env, stack.env);
     say(`  Kinesis ${stack.endpoints.kinesis} (kinesalite), DynamoDB ${stack.endpoints.dynamodb} (dynalite), S3 ${stack.endpoints.s3} (${stack.objectEmulator}), SQS ${stack.endpoints.sqs} (${stack.sqsEmulator})`);
@@ -160,6 +167,8 @@ export async function demoCommand(options: DemoOptions, out: NodeJS.WritableStre
     clients.destroy();
     return ok ? 0 : 1;
   } finally {
+    process.off('SIGINT', onSignal);
+    process.off('SIGTERM', onSignal);
     process.env = savedEnv;
     await stack.stop();
   }

@@ -127,14 +127,22 @@ export async function startFauxqsSqs(logDir: string): Promise<{ url: string; sto
   mkdirSync(logDir, { recursive: true });
   const port = await freePort();
   const child = fauxqsProcess(logDir, port, false);
+  const killOnExit = (): void => {
+    if (child.exitCode === null && child.signalCode === null) child.kill('SIGKILL');
+  };
+  process.on('exit', killOnExit);
+  const stop = (): Promise<void> => {
+    process.off('exit', killOnExit);
+    return stopChild(child);
+  };
   const url = `http://127.0.0.1:${port}`;
   try {
     await waitForHttp(`${url}/health`, 'fauxqs', child);
   } catch (err) {
-    await stopChild(child);
+    await stop();
     throw err;
   }
-  return { url, stop: () => stopChild(child) };
+  return { url, stop };
 }
 
 /** KL_LOCAL_SQS: the SQS emulator to use beside moto. */
@@ -149,7 +157,14 @@ export async function startLocalAws(options: StartOptions): Promise<LocalAwsStac
   mkdirSync(options.logDir, { recursive: true });
   const detached = options.detached ?? false;
   const children: ChildProcess[] = [];
+  // Emulators this process started die with it, however it ends (a crash, process.exit): orphans would keep
+  // their ports and memory. A detached stack (`local-aws`) is meant to outlive its starter.
+  const killOnExit = (): void => {
+    for (const c of children) if (c.exitCode === null && c.signalCode === null) c.kill('SIGKILL');
+  };
+  if (!detached) process.on('exit', killOnExit);
   const stop = async (): Promise<void> => {
+    process.off('exit', killOnExit);
     await Promise.all(children.map((c) => stopChild(c)));
   };
   try {

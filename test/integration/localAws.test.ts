@@ -5,10 +5,12 @@
  */
 import { CreateBucketCommand, GetObjectCommand, PutObjectCommand } from '@aws-sdk/client-s3';
 import { CreateQueueCommand, ReceiveMessageCommand, SendMessageCommand } from '@aws-sdk/client-sqs';
+import { spawn } from 'node:child_process';
+import { connect } from 'node:net';
 import { describe, expect, it } from 'vitest';
 import { createAwsClients } from '../../src/aws/clients.js';
 import { motoAvailable, startLocalAws, type LocalAwsStack } from '../../src/local/localAws.js';
-import { tempDir } from '../support/env.js';
+import { CLI, tempDir } from '../support/env.js';
 
 /** S3 and SQS through clients configured the way the service's are: from the stack's environment variables only. */
 async function roundTrip(stack: LocalAwsStack): Promise<{ body: string; message: string }> {
@@ -54,6 +56,46 @@ describe('local AWS stack', () => {
       expect(await roundTrip(stack)).toEqual({ body: 'hello lake', message: '{"reason":"invalid_json"}' });
     } finally {
       await stack.stop();
+    }
+  });
+});
+
+/** Whether something accepts connections on the port. */
+function listening(port: number): Promise<boolean> {
+  return new Promise((resolve) => {
+    const socket = connect(port, '127.0.0.1');
+    socket.once('connect', () => {
+      socket.destroy();
+      resolve(true);
+    });
+    socket.once('error', () => resolve(false));
+  });
+}
+
+describe('the demo stopped by a signal to its own process', () => {
+  it('stops the emulators it started before it exits', async () => {
+    const child = spawn(process.execPath, [CLI, 'demo', '--duration', '120s', '--npm-only', '--work-dir', tempDir('kl-demo-')], {
+      env: { ...process.env, NODE_NO_WARNINGS: '1' },
+      stdio: ['ignore', 'pipe', 'pipe'],
+    });
+    const exited = new Promise<number | null>((resolve) => child.once('exit', (code) => resolve(code)));
+    try {
+      // "  Kinesis http://127.0.0.1:PORT (kinesalite), DynamoDB http://127.0.0.1:PORT (dynalite), S3 http://127.0.0.1:PORT ..."
+      const ports = await new Promise<number[]>((resolve, reject) => {
+        let out = '';
+        child.stdout.on('data', (d: Buffer) => {
+          out += d.toString();
+          const m = /Kinesis http:\/\/127\.0\.0\.1:(\d+) .*DynamoDB http:\/\/127\.0\.0\.1:(\d+) .*S3 http:\/\/127\.0\.0\.1:(\d+)/.exec(out);
+          if (m) resolve([Number(m[1]), Number(m[2]), Number(m[3])]);
+        });
+        void exited.then((code) => reject(new Error(`demo exited (${code}) before its stack was up: ${out}`)));
+      });
+      for (const port of ports) expect(await listening(port), `port ${port} before`).toBe(true);
+      child.kill('SIGTERM');
+      expect(await exited).toBe(143);
+      for (const port of ports) expect(await listening(port), `port ${port} after`).toBe(false);
+    } finally {
+      child.kill('SIGKILL');
     }
   });
 });
