@@ -94,15 +94,19 @@ export async function demoCommand(options: DemoOptions, out: NodeJS.WritableStre
     }
     // Wait until the consumer has read everything produced, then stop it gracefully (flush + checkpoint).
     const deadline = Date.now() + 120_000;
+    let behind: string[] = [];
     for (;;) {
       const delivered = new Map(service.worker.consumers().map((c) => [c.shardId, c.lastDeliveredSequence]));
-      const behind = [...lastPerShard].filter(([shard, last]) => {
-        const d = delivered.get(shard);
-        return d === undefined || compareSequence(d, last) < 0;
-      });
+      behind = [...lastPerShard]
+        .filter(([shard, last]) => {
+          const d = delivered.get(shard);
+          return d === undefined || compareSequence(d, last) < 0;
+        })
+        .map(([shard]) => shard);
       if (behind.length === 0 || Date.now() > deadline) break;
       await sleep(250);
     }
+    if (behind.length > 0) say(`  the consumer had not read everything after 120 s: ${behind.join(', ')} still behind`);
     const caughtUpMs = Date.now() - started;
     await service.close();
 
@@ -150,7 +154,20 @@ export async function demoCommand(options: DemoOptions, out: NodeJS.WritableStre
     say(`  hourly revenue              ${results.hourly_revenue.map((r) => `${r.event_date} ${String(r.event_hour).padStart(2, '0')}h: ${(r.revenue_cents / 100).toFixed(2)}`).join('; ')}`);
     say(`  conversion funnel           ${results.conversion_funnel.length} products; category performance ${results.category_performance.length} rows; user activity ${results.user_activity.map((r) => JSON.stringify(r)).join(' ')}`);
     say(`  all five equal the ground truth: ${queriesMatch ? 'yes' : 'NO'}`);
+    // Each check that failed, in words: "FAILED" alone sends the reader to the logs without a lead.
+    const failed = [
+      behind.length > 0 && `shards still behind after 120 s: ${behind.join(', ')}`,
+      missing > 0 && `${missing} records missing from the raw zone`,
+      duplicates > 0 && `${duplicates} records in the raw zone more than once`,
+      corrupted > 0 && `${corrupted} raw records differ from what was produced`,
+      produced.produced === 0 && 'nothing was produced',
+      rows.rows !== produced.valid && `${rows.rows} cleansed rows for ${produced.valid} valid records`,
+      rows.distinctRecords !== rows.rows && `${rows.rows - rows.distinctRecords} cleansed rows duplicated`,
+      dlq.envelopes.size !== produced.bad && `${dlq.envelopes.size} dead letters for ${produced.bad} malformed records`,
+      !queriesMatch && 'the five queries differ from the ground truth',
+    ].filter((f): f is string => typeof f === 'string');
     const ok =
+      failed.length === 0 &&
       missing === 0 &&
       duplicates === 0 &&
       corrupted === 0 &&
@@ -162,7 +179,7 @@ export async function demoCommand(options: DemoOptions, out: NodeJS.WritableStre
     say(
       ok
         ? 'OK: every record is in the raw zone exactly once, byte for byte; every valid one in the cleansed zone once; every malformed one in the DLQ.'
-        : 'FAILED: the lake does not match what was produced.',
+        : `FAILED: the lake does not match what was produced: ${failed.join('; ')}. The service's log: ${logFile}.`,
     );
     clients.destroy();
     return ok ? 0 : 1;

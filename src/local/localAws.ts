@@ -94,18 +94,18 @@ function startProcess(cmd: string, args: string[], logFile: string, env: NodeJS.
   return child;
 }
 
-async function waitForHttp(url: string, name: string, child: ChildProcess, timeoutMs = 30_000): Promise<void> {
+async function waitForHttp(url: string, name: string, child: ChildProcess, logFile: string, timeoutMs = 30_000): Promise<void> {
   const deadline = Date.now() + timeoutMs;
   let exited = false;
   child.once('exit', () => (exited = true));
   for (;;) {
-    if (exited) throw new Error(`${name} exited during start-up; see its log`);
+    if (exited) throw new Error(`${name} exited during start-up; see its log, ${logFile}`);
     try {
       const res = await fetch(url, { method: 'GET', signal: AbortSignal.timeout(1000) });
       await res.arrayBuffer();
       return;
     } catch {
-      if (Date.now() > deadline) throw new Error(`${name} did not become ready at ${url} within ${timeoutMs} ms`);
+      if (Date.now() > deadline) throw new Error(`${name} did not become ready at ${url} within ${timeoutMs} ms; see its log, ${logFile}`);
       await new Promise((r) => setTimeout(r, 100));
     }
   }
@@ -137,7 +137,7 @@ export async function startFauxqsSqs(logDir: string): Promise<{ url: string; sto
   };
   const url = `http://127.0.0.1:${port}`;
   try {
-    await waitForHttp(`${url}/health`, 'fauxqs', child);
+    await waitForHttp(`${url}/health`, 'fauxqs', child, join(logDir, `fauxqs-${port}.log`));
   } catch (err) {
     await stop();
     throw err;
@@ -202,10 +202,10 @@ export async function startLocalAws(options: StartOptions): Promise<LocalAwsStac
     const o = `http://127.0.0.1:${oPort}`;
     const q = `http://127.0.0.1:${qPort}`;
     await Promise.all([
-      waitForHttp(k, 'kinesalite', kinesalite),
-      waitForHttp(d, 'dynalite', dynalite),
-      waitForHttp(useMoto ? `${o}/moto-api/` : `${o}/health`, useMoto ? 'moto_server' : 'fauxqs', objects),
-      ...(queues ? [waitForHttp(`${q}/health`, 'fauxqs', queues)] : []),
+      waitForHttp(k, 'kinesalite', kinesalite, join(options.logDir, 'kinesalite.log')),
+      waitForHttp(d, 'dynalite', dynalite, join(options.logDir, 'dynalite.log')),
+      waitForHttp(useMoto ? `${o}/moto-api/` : `${o}/health`, useMoto ? 'moto_server' : 'fauxqs', objects, join(options.logDir, useMoto ? 'moto.log' : `fauxqs-${oPort}.log`)),
+      ...(queues ? [waitForHttp(`${q}/health`, 'fauxqs', queues, join(options.logDir, `fauxqs-${qPort}.log`))] : []),
     ]);
     const endpoints: LocalAwsEndpoints = { kinesis: k, dynamodb: d, s3: o, sqs: q, firehose: useMoto ? o : undefined, secretsManager: useMoto ? o : undefined };
     return {

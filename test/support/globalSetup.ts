@@ -31,7 +31,13 @@ async function start(): Promise<SharedStack> {
   process.env.KL_TEST_LOCAL_AWS_LOGS = logDir;
   // moto's SQS does work proportional to the queue's length on every call: tests that pile up
   // hundreds of dead letters ask createLake for this fauxqs instead (the DLQ contract tests stay on moto).
-  const fauxqs = await startFauxqsSqs(logDir);
+  let fauxqs: { url: string; stop(): Promise<void> };
+  try {
+    fauxqs = await startFauxqsSqs(logDir);
+  } catch (err) {
+    await stack.stop();
+    throw err;
+  }
   process.env.KL_TEST_FAUXQS_SQS_URL = fauxqs.url;
   return {
     users: 0,
