@@ -61,6 +61,9 @@ const C = {
   arrivalTime: col('_arrival_time'),
 };
 
+const MIN_EVENT_MS = Date.parse('0001-01-01T00:00:00.000Z');
+const MAX_EVENT_MS = Date.parse('9999-12-31T23:59:59.999Z');
+
 const NUMBER_TEXT = /^\s*-?(?:0|[1-9]\d*)(?:\.\d+)?(?:[eE][+-]?\d+)?\s*$/;
 const INTEGER_TEXT = /^\s*-?(?:0|[1-9]\d*)\s*$/;
 
@@ -82,6 +85,8 @@ export function normalizeEvent(obj: JsonObject, meta: RecordMeta, s: NormalizeSe
   const ts = obj.timestamp;
   const eventMs = typeof ts === 'string' ? parseIsoTimestamp(ts) : undefined;
   if (eventMs === undefined) return failure('normalize', 'invalid_timestamp', '/timestamp: not an ISO-8601 date-time with an offset (e.g. 2026-01-31T12:00:00Z)');
+  // Its event hour names a partition (dt=YYYY-MM-DD): a four-digit year, in UTC, or the row has no key.
+  if (eventMs < MIN_EVENT_MS || eventMs > MAX_EVENT_MS) return failure('normalize', 'invalid_timestamp', '/timestamp: outside the years 0001-9999 in UTC');
   if (eventMs - meta.arrivalMs > s.maxFutureMs) {
     return failure('normalize', 'future_timestamp', `/timestamp: ${eventMs - meta.arrivalMs} ms after the record's arrival; the limit (KL_MAX_FUTURE_MS) is ${s.maxFutureMs}`);
   }

@@ -51,6 +51,13 @@ describe('processPiece: the bad-input catalogue', () => {
     expect(chunk!.columns.event_type).toEqual(['search', 'search', 'search']);
   });
 
+  it('sends a timestamp outside the years 0001-9999 in UTC to the DLQ: its event hour could name no partition', () => {
+    const at = (timestamp: string): string => JSON.stringify({ timestamp, user_id: 'u', session_id: 's', event_type: 'page_view' });
+    const r = processPiece(piece([kinesisRecord(at('0000-01-01T00:00:00+01:00')), kinesisRecord(at('0001-01-01T00:00:00Z'))]), ctx);
+    expect(r.dlq.map((d) => [d.reason, d.detail])).toEqual([['invalid_timestamp', '/timestamp: outside the years 0001-9999 in UTC']]);
+    expect(r.cleansed.map((c) => c.hour)).toEqual(['0001-01-01T00']);
+  });
+
   it('accepts a timestamp before arrival however old (a replay decides like the first run)', () => {
     const r = processPiece(piece([kinesisRecord(JSON.stringify({ timestamp: '2019-01-01T00:00:00Z', user_id: 'u', session_id: 's', event_type: 'page_view' }))]), ctx);
     expect(r.counts.valid).toBe(1);
