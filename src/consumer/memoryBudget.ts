@@ -15,7 +15,10 @@
  * only a budget that keeps filling stops everyone.
  */
 export class MemoryBudget {
+  /** Bytes that arrived and are held; the watermarks judge these. */
   private used = 0;
+  /** Room reserved for GetRecords responses in flight: it limits reads (roomBytes) but pauses nobody. */
+  private reserved = 0;
   private paused = false;
   private readonly held = new Map<string, number>();
   private waiters: { owner: string | undefined; wake: () => void }[] = [];
@@ -31,8 +34,9 @@ export class MemoryBudget {
     private readonly softWatermark = 0.8,
   ) {}
 
+  /** Bytes held plus room reserved for reads in flight. */
   get usedBytes(): number {
-    return this.used;
+    return this.used + this.reserved;
   }
 
   /** True while nobody may poll (from the high watermark down to the low one). */
@@ -69,7 +73,7 @@ export class MemoryBudget {
 
   /** Bytes left before the budget itself is exceeded (reads are sized to fit in it). */
   get roomBytes(): number {
-    return Math.max(0, this.limitBytes - this.used);
+    return Math.max(0, this.limitBytes - this.used - this.reserved);
   }
 
   /** Bytes to free to get back under the low watermark. */
@@ -84,8 +88,22 @@ export class MemoryBudget {
    * and pause every shard. The bytes that do arrive are acquired.
    */
   reserve(bytes: number, owner?: string): void {
-    this.used += bytes;
+    this.reserved += bytes;
     if (owner !== undefined) this.held.set(owner, (this.held.get(owner) ?? 0) + bytes);
+  }
+
+  /** Gives back room reserved with reserve() (the response arrived and its bytes were acquired, or the call failed). */
+  unreserve(bytes: number, owner?: string): void {
+    this.reserved = Math.max(0, this.reserved - bytes);
+    this.dropHeld(owner, bytes);
+    this.wakeWaiters();
+  }
+
+  private dropHeld(owner: string | undefined, bytes: number): void {
+    if (owner === undefined) return;
+    const left = (this.held.get(owner) ?? 0) - bytes;
+    if (left > 0) this.held.set(owner, left);
+    else this.held.delete(owner);
   }
 
   acquire(bytes: number, owner?: string): void {
@@ -103,11 +121,7 @@ export class MemoryBudget {
 
   release(bytes: number, owner?: string): void {
     this.used = Math.max(0, this.used - bytes);
-    if (owner !== undefined) {
-      const left = (this.held.get(owner) ?? 0) - bytes;
-      if (left > 0) this.held.set(owner, left);
-      else this.held.delete(owner);
-    }
+    this.dropHeld(owner, bytes);
     if (this.used < this.limitBytes * this.softWatermark) this.softEpisode = false;
     if (this.paused && this.used <= this.limitBytes * this.lowWatermark) {
       this.paused = false;

@@ -238,6 +238,7 @@ export class ShardConsumer<D extends DeadLetter = DeadLetter> {
       // An earlier owner announced a forced cut and may have written its file: repeat the cut.
       this.cutter.forceCutAfter(pending.sequenceNumber);
       this.inheritedCut = pending.sequenceNumber;
+      this.inheritedCutUnsettled = pending.sequenceNumber;
       this.log.info({ pending: pending.sequenceNumber }, 'honouring pending checkpoint cut');
     }
     switch (lease.checkpoint) {
@@ -278,7 +279,7 @@ export class ShardConsumer<D extends DeadLetter = DeadLetter> {
         result = await kinesis.getRecords(this.shardId, iterator, limit);
         attempt = 0;
       } catch (err) {
-        budget.release(reservation, this.shardId);
+        budget.unreserve(reservation, this.shardId);
         if (signal.aborted) break;
         if ((err as { name?: string }).name === 'ExpiredIteratorException') {
           this.log.info('iterator expired; resuming after the last record delivered');
@@ -295,7 +296,7 @@ export class ShardConsumer<D extends DeadLetter = DeadLetter> {
         this.log.warn({ err: errorMessage(err), errName: errorName(err), attempt }, 'GetRecords failed; backing off');
         continue;
       }
-      budget.release(reservation, this.shardId);
+      budget.unreserve(reservation, this.shardId);
       // A response that arrives after the lease went (or a stop) is dropped: the next owner reads it again,
       // and this shard's metrics, already forgotten, must not come back.
       if (signal.aborted) break;
@@ -360,6 +361,8 @@ export class ShardConsumer<D extends DeadLetter = DeadLetter> {
    * overlap the earlier owner's files with different keys.
    */
   private inheritedCut: string | undefined;
+  /** The inherited cut until a checkpoint reaches it: till then the lease must keep it, so no cut of our own. */
+  private inheritedCutUnsettled: string | undefined;
 
   private dispatch(piece: SegmentPiece): void {
     const records = piece.records;
@@ -461,11 +464,11 @@ export class ShardConsumer<D extends DeadLetter = DeadLetter> {
    * once, so no record read meanwhile can slip into the segment.
    * Returns false when there was nothing to cut, or an earlier forced cut is
    * not yet checkpointed (the lease holds one pending cut at a time), or an
-   * inherited one is not yet reached (see inheritedCut).
+   * inherited one is not yet checkpointed (see inheritedCutUnsettled).
    */
   forceCut(): boolean {
     const segment = this.segment;
-    if (!segment || this.forcedInFlight || this.inheritedCut !== undefined || this.lostOrFailed()) return false;
+    if (!segment || this.forcedInFlight || this.inheritedCutUnsettled !== undefined || this.lostOrFailed()) return false;
     const pending: ShardPosition = { sequenceNumber: segment.segment.lastSequence, subSequenceNumber: undefined };
     this.cutter.closeOpenSegment();
     const announced = this.deps.lease.prepareCheckpoint(pending);
@@ -566,6 +569,7 @@ export class ShardConsumer<D extends DeadLetter = DeadLetter> {
           this.deps.budget.release(seg.budgetBytes, this.shardId);
           seg.budgetBytes = 0;
           if (seg.segment.forced) this.forcedInFlight = false;
+          if (this.inheritedCutUnsettled !== undefined && compareSequence(seg.segment.lastSequence, this.inheritedCutUnsettled) >= 0) this.inheritedCutUnsettled = undefined;
         }
       } catch (err) {
         if (!(err instanceof LeaseLostError) && !signal.aborted) {

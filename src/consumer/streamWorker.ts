@@ -129,8 +129,10 @@ export class StreamWorker<D extends DeadLetter = DeadLetter> {
     });
     const onRetry = (err: unknown, attempt: number): void => this.log.warn({ err: errorMessage(err), attempt }, 'first lease cycle failed; retrying');
     await retryUntilDone(() => this.syncShards(), { onRetry });
+    // Renewing (and fencing) from the first lease taken: the first take cycle may retry a while after it.
+    this.loops = [this.renewLoop()];
     await retryUntilDone(() => this.takeCycle(), { onRetry });
-    this.loops = [this.renewLoop(), this.takeLoop()];
+    this.loops.push(this.takeLoop());
     this.started = true;
   }
 
@@ -193,8 +195,12 @@ export class StreamWorker<D extends DeadLetter = DeadLetter> {
    * when the last successful renewal was sent, since the others' clocks
    * start no earlier than its write.
    */
+  private renewIntervalMs(): number {
+    return Math.max(100, Math.floor(this.options.failoverMs / 3));
+  }
+
   private async renewLoop(): Promise<void> {
-    const interval = Math.max(100, Math.floor(this.options.failoverMs / 3));
+    const interval = this.renewIntervalMs();
     const tick = Math.max(50, Math.floor(interval / 2));
     const fenceMs = this.options.failoverMs - tick;
     while (!this.stopAbort.signal.aborted || this.running.size > 0) {
@@ -208,7 +214,9 @@ export class StreamWorker<D extends DeadLetter = DeadLetter> {
           r.held.markLost('renewal overdue');
           continue;
         }
-        if (r.renewing === undefined && now - r.renewStartedMs >= interval) {
+        // Half a tick early is on time: timers fire a little early or late, and a renewal due on this tick
+        // must not slip to the next (a third later), or one failed renewal would already reach the fence.
+        if (r.renewing === undefined && now - r.renewStartedMs >= interval - tick / 2) {
           r.renewing = this.renew(r).finally(() => {
             r.renewing = undefined;
           });
@@ -231,6 +239,8 @@ export class StreamWorker<D extends DeadLetter = DeadLetter> {
         this.log.warn({ shardId: r.held.shardId }, 'lease lost on renewal');
       } else {
         this.log.warn({ shardId: r.held.shardId, err: errorMessage(err) }, 'lease renewal failed; will retry');
+        // Again on the next tick, not a whole interval later: the fence leaves room for about one miss.
+        r.renewStartedMs = sentMs - this.renewIntervalMs();
       }
     }
   }

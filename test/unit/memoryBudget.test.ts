@@ -120,8 +120,13 @@ describe('MemoryBudget', () => {
     expect(b.isPaused).toBe(false);
     expect(pressure).toBe(0);
     expect(b.usedBytes).toBe(960);
-    b.release(150, 'small');
-    b.acquire(100, 'small'); // 910 that arrived: high
+    expect(b.excessBytes).toBe(110); // 810 held over the low watermark (700): the reservation frees nothing
+    b.acquire(50, 'other'); // 860 held: another shard's bytes do not count the reservation either
+    await Promise.resolve();
+    expect(b.isPaused).toBe(false);
+    expect(b.roomBytes).toBe(0);
+    b.unreserve(150, 'small');
+    b.acquire(50, 'small'); // 910 that arrived: high
     await Promise.resolve();
     expect(b.isPaused).toBe(true);
     expect(pressure).toBe(1);
