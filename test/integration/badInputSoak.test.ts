@@ -80,11 +80,14 @@ describe('bad input at service level', () => {
         // depended on when the service polled, and a round that happened to bring every large payload at
         // once could raise the heap's high-water mark late in the run: growth that is not a leak.
         const entries = [];
-        for (let i = 0; i < GOOD_PER_ROUND + catalogue.length; i++) {
-          // Good and bad records interleaved, so each bad one sits inside a batch of good ones.
+        // Good and bad records interleaved, so each bad one sits inside a batch of good ones; every case of
+        // the catalogue goes in, however long it grows (it once outgrew the good records and lost its tail).
+        const goods = Math.max(GOOD_PER_ROUND, catalogue.length);
+        for (let i = 0; i < goods + catalogue.length; i++) {
           const data = i % 2 === 0 || i / 2 >= catalogue.length ? bytes(validJson(round * 1000 + i)) : catalogue[Math.floor(i / 2)]!.data;
           entries.push({ PartitionKey: `k-${i}`, Data: data });
         }
+        expect(entries.length - goods, 'bad records put per round').toBe(catalogue.length);
         const put = await lake.clients.kinesis.send(new PutRecordsCommand({ StreamName: lake.stream, Records: entries }));
         expect(put.FailedRecordCount ?? 0, `records refused in round ${round}`).toBe(0);
         const last = put.Records!.at(-1)!.SequenceNumber!;
@@ -102,7 +105,7 @@ describe('bad input at service level', () => {
       const attrs = await lake.clients.sqs.send(new GetQueueAttributesCommand({ QueueUrl: lake.dlqUrl, AttributeNames: ['ApproximateNumberOfMessages'] }));
       const growth = rssAtEnd - rssAfterWarmUp;
       console.log(
-        `[measured] bad-input soak: ${ROUNDS} rounds x ${catalogue.length} bad (${EXTRA_LARGE_PER_ROUND + 1} of 900 KB) + ${GOOD_PER_ROUND} good records; median RSS in rounds ${BASELINE_ROUNDS.join(',')} ${(rssAfterWarmUp / 2 ** 20).toFixed(0)} MiB, in rounds ${FINAL_ROUNDS.join(',')} ${(rssAtEnd / 2 ** 20).toFixed(0)} MiB (growth ${(growth / 2 ** 20).toFixed(1)} MiB), max ${(maxRss / 2 ** 20).toFixed(0)} MiB; by round ${[...rssByRound.values()].map((b) => (b / 2 ** 20).toFixed(0)).join(' ')} MiB; DLQ messages ${attrs.Attributes?.ApproximateNumberOfMessages}`,
+        `[measured] bad-input soak: ${ROUNDS} rounds x ${catalogue.length} bad (${EXTRA_LARGE_PER_ROUND + 1} of 900 KB) + ${Math.max(GOOD_PER_ROUND, catalogue.length)} good records; median RSS in rounds ${BASELINE_ROUNDS.join(',')} ${(rssAfterWarmUp / 2 ** 20).toFixed(0)} MiB, in rounds ${FINAL_ROUNDS.join(',')} ${(rssAtEnd / 2 ** 20).toFixed(0)} MiB (growth ${(growth / 2 ** 20).toFixed(1)} MiB), max ${(maxRss / 2 ** 20).toFixed(0)} MiB; by round ${[...rssByRound.values()].map((b) => (b / 2 ** 20).toFixed(0)).join(' ')} MiB; DLQ messages ${attrs.Attributes?.ApproximateNumberOfMessages}`,
       );
       expect(Object.fromEntries(byReason)).toEqual(Object.fromEntries(expected));
       expect(Number(attrs.Attributes?.ApproximateNumberOfMessages)).toBe(ROUNDS * catalogue.length);
