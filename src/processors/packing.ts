@@ -263,13 +263,14 @@ export interface PieceReply {
 
 /**
  * A result goes back as the ProcessedPiece itself (structured clone) with
- * its byte arrays' memory moved, not copied: the raw lines and each chunk
- * own their ArrayBuffer (RawLineWriter and ColumnChunkBuilder allocate
- * them), so listing those buffers for transfer detaches nothing else. Only
- * the small fields are cloned.
+ * its byte arrays' memory moved or shared, not copied: the raw lines own
+ * their ArrayBuffer (RawLineWriter allocates it), so listing it for transfer
+ * detaches nothing else; column chunks live on shared memory
+ * (ColumnChunkBuilder.encode), which posting shares and a transfer list
+ * refuses. Only the small fields are cloned.
  */
 export function resultTransferList(p: ProcessedPiece): ArrayBuffer[] {
   const list = new Set<ArrayBuffer>([p.raw.buffer as ArrayBuffer]);
-  for (const c of p.cleansed) list.add(c.chunk.buffer as ArrayBuffer);
+  for (const c of p.cleansed) if (c.chunk.buffer instanceof ArrayBuffer) list.add(c.chunk.buffer);
   return [...list];
 }

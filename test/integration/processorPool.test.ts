@@ -57,6 +57,20 @@ describe('ProcessorPool', () => {
       // Not rescued by the record-by-record retry either.
       expect(pool.stats().crashedPieces).toBe(crashedBefore);
     });
+
+    it('hands column chunks over on shared memory, so a Parquet task reads the very bytes the piece produced, and both stay readable', async () => {
+      const r = await pool.process(piece(Array.from({ length: 40 }, (_, i) => kinesisRecord(validJson(i)))));
+      expect(r.cleansed.length).toBeGreaterThan(0);
+      // Posted by sharing, not copied: a plain ArrayBuffer would be cloned on each of its two crossings.
+      for (const c of r.cleansed) expect(c.chunk.buffer).toBeInstanceOf(SharedArrayBuffer);
+      const chunks = r.cleansed.map((c) => c.chunk);
+      const before = chunks.map((c) => Buffer.from(c).toString('hex'));
+      const parquet = await pool.encodeParquet(chunks, 'snappy');
+      expect(Buffer.from(parquet.subarray(0, 4)).toString()).toBe('PAR1');
+      // Not detached nor changed by the task: a retry after a dead thread needs them whole.
+      expect(chunks.map((c) => Buffer.from(c).toString('hex'))).toEqual(before);
+      expect(decodeChunks(r.cleansed).flatMap((c) => c.columns.product_id!)).toEqual(Array.from({ length: 40 }, (_, i) => `SKU-${i}`));
+    });
   });
 
   it('finishes the pieces still waiting for a task slot when closed, and closes once however often asked', async () => {
