@@ -1,21 +1,18 @@
 /**
- * Makes sealed files durable. A raw file: its lines gzipped in one call (the
+ * Makes sealed files durable. A raw file: its lines gzipped as one stream (the
  * same bytes on every replay), put under its deterministic key, and its
  * dead letters acknowledged by the DLQ. A segment: its valid rows encoded to
  * one Parquet file per event hour, put under keys named by the segment's
  * first and last sequence numbers and the hour. Each call resolves only
  * when everything is acknowledged; the caller checkpoints after that.
  */
-import { gzip as gzipCb } from 'node:zlib';
-import { promisify } from 'node:util';
 import type { Logger } from '../log.js';
 import { errorMessage } from '../errors.js';
 import type { DeadLetter, PieceOutput } from '../consumer/pieceProcessor.js';
 import { retryUntilDone } from '../consumer/retry.js';
 import type { ObjectStorePort, PutOptions } from './objectStore.js';
 import { cleansedKey, rawKey } from '../lake/keys.js';
-
-const gzip = promisify(gzipCb);
+import { gzipParts } from './gzipParts.js';
 
 /**
  * User metadata of every raw object: the window phase its shard cut on
@@ -115,8 +112,7 @@ export class LakeWriter<D extends DeadLetter = DeadLetter> {
   async write(file: SealedFile<D>, signal?: AbortSignal): Promise<WrittenFile> {
     const started = Date.now();
     const outputs = await Promise.all(file.outputs);
-    const raw = Buffer.concat(outputs.map((o) => o.raw));
-    const body = await gzip(raw, { level: this.options.gzipLevel ?? 1 });
+    const body = await gzipParts(outputs.map((o) => o.raw), this.options.gzipLevel);
     const key = rawKey({
       stream: this.options.streamName,
       shardId: file.shardId,

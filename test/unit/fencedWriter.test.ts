@@ -61,6 +61,17 @@ function fileWithOneDeadLetter(): SealedFile<DlqEnvelope> {
   return { shardId: SHARD, firstSequence: '49001', lastSequence: '49001', firstArrivalMs: 1_000, windowPhaseMs: 0, kinesisRecords: 1, payloadBytes: 1, forced: false, outputs: [Promise.resolve(output)] };
 }
 
+function lakeWriterWith(store: ObjectStorePort, sqs: ReturnType<typeof sqsCounting>): LakeWriter<DlqEnvelope> {
+  return new LakeWriter<DlqEnvelope>({
+    store,
+    streamName: 's',
+    table: 't',
+    deadLetters: new DlqSender({ queueUrl: 'q', bucket: 'b', sqs: sqs.port, s3: { putObject: () => Promise.resolve() } }),
+    parquet: undefined,
+    logger: pino({ level: 'silent' }),
+  });
+}
+
 describe('writes after the write signal aborts (lease lost, hard stop)', () => {
   it('retryUntilDone makes no attempt once aborted', async () => {
     let calls = 0;
@@ -71,14 +82,7 @@ describe('writes after the write signal aborts (lease lost, hard stop)', () => {
   it('the lake writer uploads nothing when the lease is already gone', async () => {
     const store = new CountingStore();
     const sqs = sqsCounting();
-    const writer = new LakeWriter<DlqEnvelope>({
-      store,
-      streamName: 's',
-      table: 't',
-      deadLetters: new DlqSender({ queueUrl: 'q', bucket: 'b', sqs: sqs.port, s3: { putObject: () => Promise.resolve() } }),
-      parquet: undefined,
-      logger: pino({ level: 'silent' }),
-    });
+    const writer = lakeWriterWith(store, sqs);
     await expect(writer.write(fileWithOneDeadLetter(), aborted())).rejects.toThrow(/abort/i);
     expect(store.puts).toEqual([]);
     expect(sqs.sent).toEqual([]);
@@ -89,14 +93,7 @@ describe('writes after the write signal aborts (lease lost, hard stop)', () => {
     // The lease is lost while the raw object is on its way: that upload finishes, nothing after it starts.
     const store = new CountingStore(() => lease.abort());
     const sqs = sqsCounting();
-    const writer = new LakeWriter<DlqEnvelope>({
-      store,
-      streamName: 's',
-      table: 't',
-      deadLetters: new DlqSender({ queueUrl: 'q', bucket: 'b', sqs: sqs.port, s3: { putObject: () => Promise.resolve() } }),
-      parquet: undefined,
-      logger: pino({ level: 'silent' }),
-    });
+    const writer = lakeWriterWith(store, sqs);
     await expect(writer.write(fileWithOneDeadLetter(), lease.signal)).rejects.toThrow(/abort/i);
     expect(store.puts).toHaveLength(1);
     expect(sqs.sent).toEqual([]);
