@@ -18,7 +18,7 @@ import { startSlowProxy } from './lib/slowProxy.js';
 import { filledStream, startBenchStack } from './lib/stack.js';
 
 export const description =
-  '32 shards, a pre-put backlog plus a producer at full speed, every S3 request delayed 2 s by a local proxy; the service (`node dist/cli.js run`) runs with KL_MEMORY_BUDGET_BYTES. Pass: max RSS <= budget + 150 MB.';
+  '32 shards, a pre-put backlog plus a producer at full speed, every S3 request delayed 2 s by a local proxy; the service (`node dist/cli.js run`) runs with KL_MEMORY_BUDGET_BYTES. Pass: max RSS <= budget + 150 MB. `paused_*` count the second step of backpressure (everyone stops above the high watermark), `shard_pauses` the first (between the soft and the high watermark the shards holding more than the average wait).';
 
 function rssBytes(pid: number): number {
   const m = /VmRSS:\s+(\d+) kB/.exec(readFileSync(`/proc/${pid}/status`, 'utf8'));
@@ -92,6 +92,8 @@ export default async function run(args: string[]): Promise<Figures> {
       paused_share_of_samples: Number((pausedSamples / Math.max(1, samples.length - 1)).toFixed(3)),
       pause_episodes: pausedTransitions,
       paused_seconds_total: Number((metric(lastMetrics, 'kinesis_lake_backpressure_paused_seconds_total') || 0).toFixed(1)),
+      // The first step: a shard holding more than the average waits while the others read (between soft and high).
+      shard_pauses: metric(lastMetrics, 'kinesis_lake_backpressure_shard_pauses_total') || 0,
       rss_samples: samples.length - 1,
       shards,
       seconds,

@@ -184,7 +184,13 @@ export class ShardConsumer<D extends DeadLetter = DeadLetter> {
         this.transition('SHARD_ENDED');
         this.reason = 'SHARD_END';
       } else {
-        const ended = await this.poll(start);
+        this.deps.budget.startReading(this.shardId);
+        let ended: boolean;
+        try {
+          ended = await this.poll(start);
+        } finally {
+          this.deps.budget.stopReading(this.shardId);
+        }
         if (ended && this.reason === undefined) {
           this.transition('DRAINING');
           this.cutter.closeOpenSegment();
@@ -330,7 +336,7 @@ export class ShardConsumer<D extends DeadLetter = DeadLetter> {
     const { budget, settings } = this.deps;
     if (this.inheritedCut !== undefined) return settings.maxRecordsPerCall;
     const perRecord = Math.max(1, this.avgRecordBytes * settings.budgetBytesPerPayloadByte);
-    const fit = Math.floor(budget.roomBytes / (2 * perRecord));
+    const fit = Math.floor(budget.readRoomBytes / perRecord);
     return Math.max(1, Math.min(settings.maxRecordsPerCall, fit));
   }
 

@@ -132,6 +132,35 @@ describe('MemoryBudget', () => {
     expect(pressure).toBe(1);
   });
 
+  it('gives each of many overlapping reads at least an even share of the room below the low watermark, and all of them no more than the limit', () => {
+    const b = new MemoryBudget(1000);
+    const shards = Array.from({ length: 32 }, (_, i) => `s${i}`);
+    for (const s of shards) b.startReading(s);
+    // Eight of them hold a byte; the others have read nothing yet, and must not be left out of the shares.
+    for (const s of shards.slice(0, 8)) b.acquire(4, s);
+    const fair = Math.floor((700 - 32) / 32);
+    const reserved = shards.map((s) => {
+      const r = Math.floor(b.readRoomBytes);
+      b.reserve(r, s);
+      return r;
+    });
+    // Half the room each would leave the tenth read a byte or two.
+    for (const r of reserved) expect(r).toBeGreaterThanOrEqual(fair);
+    expect(b.usedBytes).toBeLessThanOrEqual(1000);
+    expect(b.isPaused).toBe(false);
+    // One shard alone may still ask for half the room.
+    const alone = new MemoryBudget(1000);
+    alone.startReading('a');
+    alone.acquire(100, 'a');
+    expect(alone.readRoomBytes).toBe(600);
+    // Above low, an even share of half the room.
+    alone.startReading('b');
+    alone.acquire(750, 'b');
+    expect(alone.readRoomBytes).toBeCloseTo(150 / 4);
+    alone.stopReading('b');
+    expect(alone.readRoomBytes).toBeCloseTo(150 / 2);
+  });
+
   it('releases a waiter when its signal aborts, and forgets it', async () => {
     const b = new MemoryBudget(1000);
     b.acquire(950, 'x');

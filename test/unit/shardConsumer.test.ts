@@ -7,44 +7,16 @@ import { describe, expect, it } from 'vitest';
 import { pino } from 'pino';
 import { HeldLease } from '../../src/checkpoint/heldLease.js';
 import type { Lease } from '../../src/checkpoint/lease.js';
-import type { LeaseStore } from '../../src/checkpoint/leaseStore.js';
 import type { GetRecordsResult, KinesisPort } from '../../src/consumer/kinesisPort.js';
 import { MemoryBudget } from '../../src/consumer/memoryBudget.js';
 import type { PieceInput, PieceOutput, PieceProcessor } from '../../src/consumer/pieceProcessor.js';
 import type { StreamRecord } from '../../src/consumer/records.js';
 import { ShardConsumer, type ShardConsumerSettings } from '../../src/consumer/shardConsumer.js';
-import { LeaseLostError } from '../../src/errors.js';
 import type { LakeWriter, SealedFile, SealedSegment, WrittenFile } from '../../src/sinks/lakeWriter.js';
 import { leaseOf } from '../support/leases.js';
+import { MemoryLeaseTable } from '../support/memoryLeaseTable.js';
 
 const SHARD = 'shardId-000000000001';
-
-/** Fenced like DynamoLeaseStore: every write needs the current counter and owner. */
-class MemoryLeaseStore implements LeaseStore {
-  readonly tableName = 'memory';
-  lease: Lease = leaseOf(SHARD, { leaseOwner: 'w', leaseCounter: 1 });
-
-  private fenced(held: Lease, owner: string, change: Partial<Lease>): Promise<Lease> {
-    if (held.leaseCounter !== this.lease.leaseCounter || this.lease.leaseOwner !== owner) return Promise.reject(new LeaseLostError(SHARD));
-    this.lease = { ...this.lease, ...change, leaseCounter: this.lease.leaseCounter + 1 };
-    return Promise.resolve({ ...this.lease });
-  }
-  ensureTable = (): Promise<void> => Promise.resolve();
-  listLeases = (): Promise<Lease[]> => Promise.resolve([this.lease]);
-  getLease = (): Promise<Lease | undefined> => Promise.resolve(this.lease);
-  createLeaseIfNotExists = (): Promise<boolean> => Promise.resolve(false);
-  takeLease = (): Promise<Lease | undefined> => Promise.resolve(undefined);
-  renewLease = (held: Lease, owner: string): Promise<Lease> => this.fenced(held, owner, {});
-  prepareCheckpoint = (held: Lease, owner: string, p: { sequenceNumber: string; subSequenceNumber: number | undefined }): Promise<Lease> =>
-    this.fenced(held, owner, { pendingCheckpoint: p.sequenceNumber, pendingCheckpointSubSequenceNumber: p.subSequenceNumber ?? 0 });
-  checkpoint = (held: Lease, owner: string, checkpoint: string, sub: number): Promise<Lease> => this.fenced(held, owner, { checkpoint, checkpointSubSequenceNumber: sub });
-  releaseLease = async (held: Lease, owner: string): Promise<void> => {
-    await this.fenced(held, owner, { leaseOwner: undefined });
-  };
-  requestHandoff = (): Promise<boolean> => Promise.resolve(false);
-  setChildShardIds = (): Promise<void> => Promise.resolve();
-  deleteLease = (): Promise<void> => Promise.resolve();
-}
 
 function records(from: number, to: number): StreamRecord[] {
   return Array.from({ length: to - from + 1 }, (_, i) => ({
@@ -101,12 +73,28 @@ const settings: ShardConsumerSettings = {
   budgetBytesPerPayloadByte: 3,
 };
 
+/** A consumer of SHARD with the given lease and ports; the rest as every test here wants it. */
+function consumerOf(deps: Omit<ConstructorParameters<typeof ShardConsumer>[0], 'shard' | 'settings' | 'logger' | 'processor'> & { processor?: PieceProcessor }): ShardConsumer {
+  return new ShardConsumer({
+    shard: { shardId: SHARD, parentShardId: undefined, adjacentParentShardId: undefined, startingHashKey: '0', endingHashKey: '1', endingSequenceNumber: undefined },
+    processor,
+    settings,
+    logger: pino({ level: 'silent' }),
+    ...deps,
+  });
+}
+
+/** A table holding SHARD's lease, owned by 'w', and that lease as held. */
+function heldBy(fields: Partial<Lease> = {}): { table: MemoryLeaseTable; held: HeldLease } {
+  const table = new MemoryLeaseTable(leaseOf(SHARD, { leaseOwner: 'w', leaseCounter: 1, ...fields }));
+  return { table, held: new HeldLease(table, 'w', table.lease(SHARD)) };
+}
+
 const tick = (ms = 30): Promise<void> => new Promise((resolve) => setTimeout(resolve, ms));
 
 describe('ShardConsumer and the memory budget when the lease is lost', () => {
   it.each(['raw file', 'segment'] as const)('gives back every byte it held when the lease goes while a %s is being written', async (stage) => {
-    const store = new MemoryLeaseStore();
-    const held = new HeldLease(store, 'w', store.lease);
+    const { table, held } = heldBy();
     const budget = new MemoryBudget(1e12);
     let unblock!: () => void;
     const blocked = new Promise<void>((resolve) => (unblock = resolve));
@@ -121,16 +109,7 @@ describe('ShardConsumer and the memory budget when the lease is lost', () => {
         return undefined;
       },
     } as unknown as LakeWriter;
-    const consumer = new ShardConsumer({
-      shard: { shardId: SHARD, parentShardId: undefined, adjacentParentShardId: undefined, startingHashKey: '0', endingHashKey: '1', endingSequenceNumber: undefined },
-      lease: held,
-      kinesis: kinesisServing([records(1, 10)]),
-      processor,
-      writer,
-      budget,
-      settings,
-      logger: pino({ level: 'silent' }),
-    });
+    const consumer = consumerOf({ lease: held, kinesis: kinesisServing([records(1, 10)]), writer, budget });
     const outcome = consumer.run();
     await tick();
     // The segment still holds its share of the budget (its raw lines' share goes as each raw file lands).
@@ -138,7 +117,7 @@ describe('ShardConsumer and the memory budget when the lease is lost', () => {
     held.markLost('taken by another worker');
     unblock();
     expect((await outcome).reason).toBe('LEASE_LOST');
-    expect(store.lease.checkpoint).toBe('TRIM_HORIZON');
+    expect(table.lease(SHARD).checkpoint).toBe('TRIM_HORIZON');
     expect(budget.usedBytes).toBe(0);
     expect(budget.heldBy(SHARD)).toBe(0);
   });
@@ -154,10 +133,8 @@ async function until(condition: () => boolean, timeoutMs = 5_000): Promise<void>
 
 describe('ShardConsumer and a forced cut an earlier owner announced', () => {
   it('makes no forced cut of its own before reaching it, and reaches it even with the budget full', async () => {
-    const store = new MemoryLeaseStore();
     // The earlier owner checkpointed 49000, announced a cut after 49008, and may have written that segment's files.
-    store.lease = leaseOf(SHARD, { leaseOwner: 'w', leaseCounter: 1, checkpoint: '49000', pendingCheckpoint: '49008', pendingCheckpointSubSequenceNumber: 0 });
-    const held = new HeldLease(store, 'w', store.lease);
+    const { table, held } = heldBy({ checkpoint: '49000', pendingCheckpoint: '49008', pendingCheckpointSubSequenceNumber: 0 });
     // Full before the first read: a consumer that waited for room would never read again.
     const budget = new MemoryBudget(1_000);
     budget.acquire(950, 'other shards');
@@ -175,21 +152,14 @@ describe('ShardConsumer and a forced cut an earlier owner announced', () => {
       // Memory pressure (or a shutdown) asks for a cut between the two reads, short of 49008.
       if (call === 1) cutsTried.push(made.consumer!.forceCut());
     });
-    const consumer = (made.consumer = new ShardConsumer({
-      shard: { shardId: SHARD, parentShardId: undefined, adjacentParentShardId: undefined, startingHashKey: '0', endingHashKey: '1', endingSequenceNumber: undefined },
-      lease: held,
-      kinesis,
-      processor,
-      writer,
-      budget,
-      settings,
-      logger: pino({ level: 'silent' }),
-    }));
+    const consumer = (made.consumer = consumerOf({ lease: held, kinesis, writer, budget }));
     const outcome = consumer.run();
     try {
-      await until(() => store.lease.checkpoint === '49008');
+      await until(() => table.lease(SHARD).checkpoint === '49008');
       expect(cutsTried).toEqual([false]);
-      expect(store.lease.pendingCheckpoint).toBe('49008');
+      // Reached, the inherited cut is cleared; this consumer announced none of its own.
+      expect(table.lease(SHARD).pendingCheckpoint).toBeUndefined();
+      expect(table.announced).toEqual([]);
       expect(segments[0]).toBe('49001-49008');
     } finally {
       consumer.abort();
@@ -200,8 +170,7 @@ describe('ShardConsumer and a forced cut an earlier owner announced', () => {
 
 describe('ShardConsumer and a GetRecords response that arrives after the lease went', () => {
   it('neither processes its records nor reports them (the shard\'s series are gone already)', async () => {
-    const store = new MemoryLeaseStore();
-    const held = new HeldLease(store, 'w', store.lease);
+    const { held } = heldBy();
     let answer!: () => void;
     const answered = new Promise<void>((resolve) => (answer = resolve));
     let calls = 0;
@@ -216,15 +185,12 @@ describe('ShardConsumer and a GetRecords response that arrives after the lease w
     };
     const processed: number[] = [];
     const reads: number[] = [];
-    const consumer = new ShardConsumer({
-      shard: { shardId: SHARD, parentShardId: undefined, adjacentParentShardId: undefined, startingHashKey: '0', endingHashKey: '1', endingSequenceNumber: undefined },
+    const consumer = consumerOf({
       lease: held,
       kinesis,
       processor: { ...processor, process: (input) => (processed.push(input.records.length), processor.process(input)) },
       writer: { write: () => Promise.reject(new Error('nothing to write')), writeSegment: () => Promise.resolve(undefined) } as unknown as LakeWriter,
       budget: new MemoryBudget(1e12),
-      settings,
-      logger: pino({ level: 'silent' }),
       observer: { onRecordsRead: (_shard, n) => void reads.push(n) },
     });
     const outcome = consumer.run();

@@ -6,91 +6,16 @@
  */
 import { afterEach, describe, expect, it } from 'vitest';
 import { pino } from 'pino';
-import type { Lease } from '../../src/checkpoint/lease.js';
-import type { LeaseStore } from '../../src/checkpoint/leaseStore.js';
 import type { GetRecordsResult, KinesisPort } from '../../src/consumer/kinesisPort.js';
 import { MemoryBudget } from '../../src/consumer/memoryBudget.js';
 import type { PieceInput, PieceOutput, PieceProcessor } from '../../src/consumer/pieceProcessor.js';
 import { StreamWorker } from '../../src/consumer/streamWorker.js';
-import { LeaseLostError } from '../../src/errors.js';
 import type { LakeWriter } from '../../src/sinks/lakeWriter.js';
 import { leaseOf } from '../support/leases.js';
+import { MemoryLeaseTable } from '../support/memoryLeaseTable.js';
 
 const FAILOVER_MS = 600;
-const NEVER = new Promise<never>(() => undefined);
 const sleep = (ms: number): Promise<void> => new Promise((resolve) => setTimeout(resolve, ms));
-
-type Op = 'take' | 'renew' | 'release';
-
-/** One lease table; `hang(op, key)` makes that call wait for ever (a DynamoDB call that never answers), `delayMs` wait a while. */
-class MemoryLeaseTable implements LeaseStore {
-  readonly tableName = 'memory';
-  readonly leases = new Map<string, Lease>();
-  hang: (op: Op, key: string) => boolean = () => false;
-  /** Releases as asked for: the lease and whom it was handed to. */
-  readonly releases: { key: string; to: string | undefined }[] = [];
-  /** Renewals answer with the lease as it was before any handoff request (one raced the other). */
-  renewHidesHandoff = false;
-  delayMs: (op: Op, key: string) => number = () => 0;
-
-  private async before(op: Op, key: string): Promise<void> {
-    if (this.hang(op, key)) await NEVER;
-    const ms = this.delayMs(op, key);
-    if (ms > 0) await sleep(ms);
-  }
-
-  private async fenced(op: Op, held: Lease, owner: string, change: Partial<Lease>): Promise<Lease> {
-    await this.before(op, held.leaseKey);
-    const current = this.leases.get(held.leaseKey)!;
-    if (held.leaseCounter !== current.leaseCounter || current.leaseOwner !== owner) throw new LeaseLostError(held.leaseKey);
-    const next = { ...current, ...change, leaseCounter: current.leaseCounter + 1 };
-    this.leases.set(next.leaseKey, next);
-    return { ...next };
-  }
-
-  ensureTable = (): Promise<void> => Promise.resolve();
-  listLeases = (): Promise<Lease[]> => Promise.resolve([...this.leases.values()].map((l) => ({ ...l })));
-  getLease = (key: string): Promise<Lease | undefined> => Promise.resolve(this.leases.get(key));
-  createLeaseIfNotExists = (lease: Lease): Promise<boolean> => {
-    if (this.leases.has(lease.leaseKey)) return Promise.resolve(false);
-    this.leases.set(lease.leaseKey, lease);
-    return Promise.resolve(true);
-  };
-  takeLease = async (observed: Lease, owner: string): Promise<Lease | undefined> => {
-    await this.before('take', observed.leaseKey);
-    const current = this.leases.get(observed.leaseKey)!;
-    if (current.leaseCounter !== observed.leaseCounter) return undefined;
-    const next = { ...current, leaseOwner: owner, leaseCounter: current.leaseCounter + 1, handoffTo: undefined };
-    this.leases.set(next.leaseKey, next);
-    return { ...next };
-  };
-  renewLease = async (held: Lease, owner: string): Promise<Lease> => {
-    const lease = await this.fenced('renew', held, owner, {});
-    return this.renewHidesHandoff ? { ...lease, handoffTo: undefined } : lease;
-  };
-  prepareCheckpoint = (held: Lease, owner: string): Promise<Lease> => this.fenced('renew', held, owner, {});
-  checkpoint = (held: Lease, owner: string, checkpoint: string, sub: number): Promise<Lease> => this.fenced('renew', held, owner, { checkpoint, checkpointSubSequenceNumber: sub });
-  releaseLease = async (held: Lease, owner: string, transferTo?: string): Promise<void> => {
-    await this.fenced('release', held, owner, { leaseOwner: transferTo, handoffTo: undefined });
-    this.releases.push({ key: held.leaseKey, to: transferTo });
-  };
-  requestHandoff = (observed: Lease, requester: string): Promise<boolean> => {
-    const current = this.leases.get(observed.leaseKey)!;
-    if (current.leaseOwner !== observed.leaseOwner || current.handoffTo !== undefined) return Promise.resolve(false);
-    this.leases.set(current.leaseKey, { ...current, handoffTo: requester });
-    return Promise.resolve(true);
-  };
-  setChildShardIds = (): Promise<void> => Promise.resolve();
-  deleteLease = (): Promise<void> => Promise.resolve();
-
-  owner(key: string): string | undefined {
-    return this.leases.get(key)?.leaseOwner;
-  }
-
-  counter(key: string): number {
-    return this.leases.get(key)!.leaseCounter;
-  }
-}
 
 /** Counts GetRecords calls per shard; every response is empty, from a shard that is behind. */
 class CountingKinesis implements KinesisPort {
