@@ -202,15 +202,8 @@ export class ColumnChunkBuilder {
     this.rows++;
   }
 
-  /**
-   * The chunk's bytes, on shared memory of their own. A chunk crosses threads
-   * twice (processor thread to main, main to the Parquet task): posting a
-   * shared buffer shares it where a plain one is copied, about a quarter of the
-   * main thread's time in the pipeline bench; and unlike a transfer it leaves
-   * the sender's view whole, so a Parquet task retried after its thread died
-   * still has its rows.
-   */
-  encode(): Uint8Array<SharedArrayBuffer> {
+  /** The chunk's bytes, on memory of their own (transferable to another thread). */
+  encode(): Uint8Array<ArrayBuffer> {
     const rows = this.rows;
     const validityBytes = align8((rows + 7) >> 3);
     const text = this.#columns.map((column) => (column instanceof StringColumn ? column.text() : undefined));
@@ -220,8 +213,8 @@ export class ColumnChunkBuilder {
       total += COLUMN_HEADER_BYTES + (column.validity.nulls > 0 ? validityBytes : 0);
       total += text[i] !== undefined ? align8((rows + 1) * 4) + align8(text[i].bytes) : align8(rows * widthOf(c.type));
     });
-    // Zeroed, so the alignment padding is too.
-    const out = Buffer.from(new SharedArrayBuffer(total));
+    // Zeroed, so the alignment padding is too; its own memory (not the shared pool), so it can be transferred.
+    const out = Buffer.alloc(total);
     const view = new DataView(out.buffer, out.byteOffset, out.byteLength);
     view.setUint32(0, MAGIC, true);
     view.setUint32(4, rows, true);
@@ -367,7 +360,7 @@ export function chunkValues(chunk: DecodedChunk): ColumnChunk {
 }
 
 /** A chunk from column arrays, checked like the builder checks rows (missing, unknown or short columns included). */
-export function encodeColumnChunk(chunk: ColumnChunk): Uint8Array<SharedArrayBuffer> {
+export function encodeColumnChunk(chunk: ColumnChunk): Uint8Array<ArrayBuffer> {
   const known = new Set(CLEANSED_COLUMNS.map((c) => c.name));
   for (const name of Object.keys(chunk.columns)) {
     if (!known.has(name)) throw new CleansedChunkError(`column "${name}" is not declared in CLEANSED_COLUMNS`);

@@ -25,7 +25,7 @@ import { Piscina } from 'piscina';
 import { errorName } from '../errors.js';
 import { createProcessorContext, type ProcessorOptions } from './context.js';
 import { crashedRecordResult, mergePieces } from './merge.js';
-import { PieceBuffers, packPiece, type PieceReply } from './packing.js';
+import { PieceBuffers, packChunks, packPiece, type PieceReply } from './packing.js';
 import { TaskSlots } from './taskSlots.js';
 import type { PieceInput, ProcessedPiece } from './piece.js';
 import type { ProcessorWorkerData, WorkerTestHooks } from './workerData.js';
@@ -164,13 +164,19 @@ export class ProcessorPool {
 
   /** Encodes one event hour's column chunks to a Parquet file in a worker thread. */
   async encodeParquet(chunks: Uint8Array[], compression: ParquetCompression): Promise<Uint8Array> {
-    const task: EncodeCleansedTask = { chunks, compression };
+    // A fresh packed copy per attempt: the one handed to a thread that died went with it.
+    const task = (): { task: EncodeCleansedTask; transferList: ArrayBuffer[] } => {
+      const { packed, lengths } = packChunks(chunks);
+      return { task: { packed, lengths, compression }, transferList: [packed] };
+    };
     try {
-      return (await this.#piscina.run(task, { name: 'encodeCleansed' })) as Uint8Array;
+      const t = task();
+      return (await this.#piscina.run(t.task, { name: 'encodeCleansed', transferList: t.transferList })) as Uint8Array;
     } catch (err) {
       // The thread may have died of the task queued beside this one: try once more where it runs alone.
       if (this.#closed || isStartupError(err)) throw err;
-      return (await this.#isolatedPool().run(task, { name: 'encodeCleansed' })) as Uint8Array;
+      const t = task();
+      return (await this.#isolatedPool().run(t.task, { name: 'encodeCleansed', transferList: t.transferList })) as Uint8Array;
     }
   }
 

@@ -5,7 +5,7 @@
  */
 import { Piscina, move, transferableSymbol, valueSymbol } from 'piscina';
 import { createProcessorContext, type ProcessorContext } from './context.js';
-import { resultTransferList, unpackPiece, type PieceReply } from './packing.js';
+import { resultTransferList, unpackChunks, unpackPiece, type PieceReply } from './packing.js';
 import { processPiece } from './piece.js';
 import { crashHookFor, lowerThreadPriority, type ProcessorWorkerData } from './workerData.js';
 import { encodeParquet, type ParquetCompression } from '../sinks/parquet/encodeParquet.js';
@@ -36,12 +36,14 @@ export default function processTask(task: ArrayBuffer): unknown {
 }
 
 export interface EncodeCleansedTask {
-  chunks: Uint8Array[];
+  /** The hour's column chunks, packed (packChunks). */
+  packed: ArrayBuffer;
+  lengths: number[];
   compression: ParquetCompression;
 }
 
 /** Encodes one event hour of a segment to Parquet, off the main thread. */
 export async function encodeCleansed(task: EncodeCleansedTask): Promise<unknown> {
-  const out = await encodeParquet(task.chunks, { compression: task.compression });
+  const out = await encodeParquet(unpackChunks(task.packed, task.lengths), { compression: task.compression });
   return Piscina.move(out);
 }

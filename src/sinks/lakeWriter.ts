@@ -92,7 +92,6 @@ export interface LakeWriterOptions<D extends DeadLetter> {
   /** Replaces the Parquet objects of the cleansed zone (KL_SINK=firehose); the raw zone and DLQ are unchanged. */
   cleansedSink?: CleansedSink;
   logger: Logger;
-  gzipLevel?: number;
   /** Called for each object made durable (metrics). */
   onObject?: (zone: Zone, records: number, bytes: number, durationMs: number) => void;
 }
@@ -112,7 +111,7 @@ export class LakeWriter<D extends DeadLetter = DeadLetter> {
   async write(file: SealedFile<D>, signal?: AbortSignal): Promise<WrittenFile> {
     const started = Date.now();
     const outputs = await Promise.all(file.outputs);
-    const body = await gzipParts(outputs.map((o) => o.raw), this.options.gzipLevel);
+    const body = await gzipParts(outputs.map((o) => o.raw));
     const key = rawKey({
       stream: this.options.streamName,
       shardId: file.shardId,
