@@ -281,7 +281,7 @@ export function resultTransferList(p: ProcessedPiece): ArrayBuffer[] {
  * buffer that is then transferred, they cost a memory copy, and the chunks
  * themselves stay whole for a retry after the task's thread died. (Shared
  * memory would have cost no copy, but a SharedArrayBuffer is freed only by
- * a full collection: dead chunks piled up outside the memory budget.)
+ * a full collection, so dead chunks could pile up outside the memory budget.)
  * Each chunk starts on an 8-byte boundary, as the chunk reader wants.
  */
 export function packChunks(chunks: readonly Uint8Array[]): { packed: ArrayBuffer; lengths: number[] } {

@@ -164,20 +164,20 @@ export class ProcessorPool {
 
   /** Encodes one event hour's column chunks to a Parquet file in a worker thread. */
   async encodeParquet(chunks: Uint8Array[], compression: ParquetCompression): Promise<Uint8Array> {
-    // A fresh packed copy per attempt: the one handed to a thread that died went with it.
-    const task = (): { task: EncodeCleansedTask; transferList: ArrayBuffer[] } => {
-      const { packed, lengths } = packChunks(chunks);
-      return { task: { packed, lengths, compression }, transferList: [packed] };
-    };
     try {
-      const t = task();
-      return (await this.#piscina.run(t.task, { name: 'encodeCleansed', transferList: t.transferList })) as Uint8Array;
+      return await ProcessorPool.#encodeOn(this.#piscina, chunks, compression);
     } catch (err) {
       // The thread may have died of the task queued beside this one: try once more where it runs alone.
       if (this.#closed || isStartupError(err)) throw err;
-      const t = task();
-      return (await this.#isolatedPool().run(t.task, { name: 'encodeCleansed', transferList: t.transferList })) as Uint8Array;
+      return await ProcessorPool.#encodeOn(this.#isolatedPool(), chunks, compression);
     }
+  }
+
+  // Packed afresh for each attempt: the copy handed to a thread that died went with it.
+  static async #encodeOn(pool: Piscina<PoolTask, PoolResult>, chunks: Uint8Array[], compression: ParquetCompression): Promise<Uint8Array> {
+    const { packed, lengths } = packChunks(chunks);
+    const task: EncodeCleansedTask = { packed, lengths, compression };
+    return (await pool.run(task, { name: 'encodeCleansed', transferList: [packed] })) as Uint8Array;
   }
 
   stats(): ProcessorPoolStats {
