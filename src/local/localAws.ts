@@ -96,10 +96,11 @@ function startProcess(cmd: string, args: string[], logFile: string, env: NodeJS.
 
 async function waitForHttp(url: string, name: string, child: ChildProcess, logFile: string, timeoutMs = 30_000): Promise<void> {
   const deadline = Date.now() + timeoutMs;
-  let exited = false;
+  // It may have exited already, while the caller awaited something else.
+  let exited = child.exitCode !== null || child.signalCode !== null;
   child.once('exit', () => (exited = true));
   for (;;) {
-    if (exited) throw new Error(`${name} exited during start-up; see its log, ${logFile}`);
+    if (exited) throw new EmulatorExitedError(`${name} exited during start-up; see its log, ${logFile}`);
     try {
       const res = await fetch(url, { method: 'GET', signal: AbortSignal.timeout(1000) });
       await res.arrayBuffer();
@@ -123,7 +124,11 @@ function fauxqsProcess(logDir: string, port: number, detached: boolean): ChildPr
 }
 
 /** One more fauxqs, on its own port, for SQS only (the test setup gives it to the runs that pile up dead letters). */
-export async function startFauxqsSqs(logDir: string): Promise<{ url: string; stop(): Promise<void> }> {
+export function startFauxqsSqs(logDir: string): Promise<{ url: string; stop(): Promise<void> }> {
+  return withFreshPorts(() => startFauxqsSqsOnce(logDir));
+}
+
+async function startFauxqsSqsOnce(logDir: string): Promise<{ url: string; stop(): Promise<void> }> {
   mkdirSync(logDir, { recursive: true });
   const port = await freePort();
   const child = fauxqsProcess(logDir, port, false);
@@ -153,7 +158,29 @@ function sqsFromEnv(): 'moto' | 'fauxqs' | undefined {
   throw new Error(`KL_LOCAL_SQS must be moto or fauxqs, got ${JSON.stringify(v)}`);
 }
 
-export async function startLocalAws(options: StartOptions): Promise<LocalAwsStack> {
+/** An emulator that exited before it answered: most often its port was taken after freePort chose it. */
+export class EmulatorExitedError extends Error {}
+
+/**
+ * freePort closes its probe before the emulator binds the port (moto takes
+ * about a second to start), so another process can take the port in between;
+ * the emulator then exits. Such a start is tried again, on fresh ports.
+ */
+export async function withFreshPorts<T>(start: () => Promise<T>, attempts = 3): Promise<T> {
+  for (let attempt = 1; ; attempt++) {
+    try {
+      return await start();
+    } catch (err) {
+      if (!(err instanceof EmulatorExitedError) || attempt >= attempts) throw err;
+    }
+  }
+}
+
+export function startLocalAws(options: StartOptions): Promise<LocalAwsStack> {
+  return withFreshPorts(() => startLocalAwsOnce(options));
+}
+
+async function startLocalAwsOnce(options: StartOptions): Promise<LocalAwsStack> {
   mkdirSync(options.logDir, { recursive: true });
   const detached = options.detached ?? false;
   const children: ChildProcess[] = [];
