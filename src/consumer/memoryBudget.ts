@@ -76,28 +76,44 @@ export class MemoryBudget {
     return Math.max(0, this.limitBytes - this.used - this.reserved);
   }
 
-  private readonly readers = new Set<string>();
+  /** Owners that poll, and whether their last read found them caught up (nothing new). */
+  private readonly readers = new Map<string, boolean>();
+  private caughtUpReaders = 0;
 
   /** `owner` polls from now on (until stopReading): it counts in everyone's share of the room to read into. */
   startReading(owner: string): void {
-    this.readers.add(owner);
+    if (!this.readers.has(owner)) this.readers.set(owner, false);
+  }
+
+  /**
+   * After each read: a caught-up owner (its read brought nothing) leaves the
+   * shares to those with records to read, so a hot shard among many idle
+   * ones is not held to a sliver of the room. Its next read that brings
+   * records counts it again.
+   */
+  readerCaughtUp(owner: string, caughtUp: boolean): void {
+    const was = this.readers.get(owner);
+    if (was === undefined || was === caughtUp) return;
+    this.readers.set(owner, caughtUp);
+    this.caughtUpReaders += caughtUp ? 1 : -1;
   }
 
   stopReading(owner: string): void {
+    if (this.readers.get(owner) === true) this.caughtUpReaders--;
     this.readers.delete(owner);
   }
 
   /**
    * Bytes one more GetRecords response may bring: an even share, among the
-   * owners that poll, of what is left below the low watermark (above it, of
-   * half the room), and never more than the room. Half the room per read,
+   * owners that poll and are not caught up, of what is left below the low
+   * watermark (above it, of half the room), and never more than the room. Half the room per read,
    * as before, starved shards whose reads overlap: each reservation halved
    * the room for the next, and with 32 shards and a slow Kinesis most calls
    * asked for a record or two while the budget held almost nothing (memory
    * bench: no pause in 40 s, a fraction of the reads).
    */
   get readRoomBytes(): number {
-    const readers = Math.max(1, this.readers.size);
+    const readers = Math.max(1, this.readers.size - this.caughtUpReaders);
     const share = (this.limitBytes * this.lowWatermark - this.used) / readers;
     return Math.min(this.roomBytes, Math.max(share, this.roomBytes / (2 * readers)));
   }

@@ -309,6 +309,7 @@ export class ShardConsumer<D extends DeadLetter = DeadLetter> {
       this.pacer.onResponse(startedAt, result.bytes, result.records.length);
       if (result.records.length > 0) this.avgRecordBytes = 0.8 * this.avgRecordBytes + 0.2 * (result.bytes / result.records.length);
       this.millisBehindLatest = result.millisBehindLatest;
+      budget.readerCaughtUp(this.shardId, result.records.length === 0);
       this.deps.observer?.onRecordsRead?.(this.shardId, result.records.length, result.bytes, result.millisBehindLatest);
       if (result.records.length > 0) {
         this.lastDelivered = result.records[result.records.length - 1]!.sequenceNumber;

@@ -161,6 +161,30 @@ describe('MemoryBudget', () => {
     expect(alone.readRoomBytes).toBeCloseTo(150 / 2);
   });
 
+  it('leaves caught-up readers out of the shares, and counts them again once a read brings records', () => {
+    const b = new MemoryBudget(1000);
+    const shards = Array.from({ length: 10 }, (_, i) => `s${i}`);
+    for (const s of shards) b.startReading(s);
+    expect(b.readRoomBytes).toBeCloseTo(70);
+    // Nine find nothing new: the hot one may read the room below the low watermark alone.
+    for (const s of shards.slice(1)) b.readerCaughtUp(s, true);
+    expect(b.readRoomBytes).toBeCloseTo(700);
+    b.readerCaughtUp('s1', true);
+    expect(b.readRoomBytes).toBeCloseTo(700);
+    // One of them gets records again; another stops polling.
+    b.readerCaughtUp('s2', false);
+    expect(b.readRoomBytes).toBeCloseTo(350);
+    b.stopReading('s3');
+    b.stopReading('s2');
+    expect(b.readRoomBytes).toBeCloseTo(700);
+    // Every reader caught up: a read still gets what one reader would.
+    b.readerCaughtUp('s0', true);
+    expect(b.readRoomBytes).toBeCloseTo(700);
+    // An owner that never started reading changes nothing.
+    b.readerCaughtUp('ghost', false);
+    expect(b.readRoomBytes).toBeCloseTo(700);
+  });
+
   it('releases a waiter when its signal aborts, and forgets it', async () => {
     const b = new MemoryBudget(1000);
     b.acquire(950, 'x');

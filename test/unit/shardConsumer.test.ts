@@ -202,3 +202,49 @@ describe('ShardConsumer and a GetRecords response that arrives after the lease w
     expect(reads).toEqual([]);
   });
 });
+
+describe('ShardConsumer and the shares of the room to read into', () => {
+  it('leaves its share to the other shards while its reads bring nothing, and takes one again when records come', async () => {
+    const { held } = heldBy();
+    const budget = new MemoryBudget(100_000);
+    budget.startReading('hot shard');
+    const serve: StreamRecord[][] = [records(1, 3)];
+    const kinesis: KinesisPort = {
+      ...kinesisServing([]),
+      getRecords: async (): Promise<GetRecordsResult> => {
+        await tick(5);
+        const out = serve.shift() ?? [];
+        return { records: out, nextIterator: 'iterator', millisBehindLatest: 1, childShardIds: [], bytes: out.length * 100 };
+      },
+    };
+    // What the hot shard's next read may bring, each time this consumer has a response: [records, room, free below low].
+    const seen: [number, number, number][] = [];
+    const writer = {
+      write: (file: SealedFile): Promise<WrittenFile> => Promise.resolve({ rawKey: `raw/${file.lastSequence}`, rawBytes: 1, userRecords: file.kinesisRecords, deadLetters: 0 }),
+      writeSegment: (): Promise<number | undefined> => Promise.resolve(undefined),
+    } as unknown as LakeWriter;
+    const consumer = consumerOf({
+      lease: held,
+      kinesis,
+      writer,
+      budget,
+      observer: { onRecordsRead: (_shard, n) => void seen.push([n, budget.readRoomBytes, 70_000 - budget.usedBytes]) },
+    });
+    const outcome = consumer.run();
+    try {
+      await until(() => seen.filter(([n]) => n === 0).length >= 2);
+      serve.push(records(4, 6));
+      await until(() => seen.filter(([n]) => n > 0).length === 2);
+      const [first, ...rest] = seen;
+      // Reading records, it counts: the hot shard gets half of what is free below the low watermark.
+      expect(first![1]).toBeCloseTo(first![2] / 2);
+      const empty = rest.find(([n]) => n === 0)!;
+      expect(empty[1]).toBeCloseTo(empty[2]);
+      const again = rest.find(([n]) => n > 0)!;
+      expect(again[1]).toBeCloseTo(again[2] / 2);
+    } finally {
+      consumer.abort();
+      await outcome;
+    }
+  });
+});
