@@ -106,11 +106,11 @@ export class MemoryBudget {
   /**
    * Bytes one more GetRecords response may bring: an even share, among the
    * owners that poll and are not caught up, of what is left below the low
-   * watermark (above it, of half the room), and never more than the room. Half the room per read,
-   * as before, starved shards whose reads overlap: each reservation halved
-   * the room for the next, and with 32 shards and a slow Kinesis most calls
-   * asked for a record or two while the budget held almost nothing (memory
-   * bench: no pause in 40 s, a fraction of the reads).
+   * watermark (above it, of half the room), and never more than the room.
+   * Half the room per read, as before, starved shards whose reads overlap:
+   * each reservation halved the room for the next, and with 32 shards and a
+   * slow Kinesis most calls asked for a record or two while the budget held
+   * almost nothing (memory bench: no pause in 40 s, a fraction of the reads).
    */
   get readRoomBytes(): number {
     const readers = Math.max(1, this.readers.size - this.caughtUpReaders);
