@@ -23,6 +23,17 @@ export const BUDGET_BYTES_PER_PAYLOAD_BYTE = 3;
 /** Budget bytes per payload byte that stay counted from the raw file's write to the segment's checkpoint. */
 export const SEGMENT_BUDGET_BYTES_PER_PAYLOAD_BYTE = 1.5;
 
+/**
+ * Budget bytes per dead-letter envelope on top of its record's payload
+ * share: the envelope's fixed fields (id, position, reason, times; about
+ * 600 bytes as JS strings and object) do not shrink with the payload, so a
+ * flood of tiny bad records would hold far more than three bytes per
+ * payload byte until their raw file is durable (the envelopes leave with
+ * it). Its base64 payload fits in the share the record's missing column
+ * chunks leave.
+ */
+export const BUDGET_BYTES_PER_DEAD_LETTER = 1024;
+
 /** What a raw file gives back once durable: `bytes`, taken off its segment's (`owner`) count. */
 export interface FileRelease<O extends { budgetBytes: number }> {
   owner: O;

@@ -20,7 +20,7 @@ import { ReadPacer } from './readPacer.js';
 import { backoffMs, sleep } from './backoff.js';
 import type { MemoryBudget } from './memoryBudget.js';
 import type { DeadLetter, PieceOutput, PieceProcessor } from './pieceProcessor.js';
-import { OpenFileBudget, segmentShare, type FileRelease } from './pieceBudget.js';
+import { BUDGET_BYTES_PER_DEAD_LETTER, OpenFileBudget, segmentShare, type FileRelease } from './pieceBudget.js';
 import type { LakeWriter, SealedFile, SealedSegment, WrittenFile } from '../sinks/lakeWriter.js';
 import { canTransition, strongerReason, type ShardState, type ShutdownReason } from './shardStates.js';
 
@@ -410,14 +410,40 @@ export class ShardConsumer<D extends DeadLetter = DeadLetter> {
       hashKeyRange: { startingHashKey: this.deps.shard.startingHashKey, endingHashKey: this.deps.shard.endingHashKey },
       records,
     });
+    const segment = this.segment;
     output.then(
-      (o) => this.deps.observer?.onPieceProcessed?.(this.shardId, o),
+      (o) => {
+        this.countDeadLetters(file, segment, o.dlq.length);
+        this.deps.observer?.onPieceProcessed?.(this.shardId, o);
+      },
       () => undefined,
     );
     file.outputs.push(output);
     this.segment.segment.outputs.push(segmentShare(output));
     if (piece.closesSegment) this.sealSegment(false);
     else if (piece.closesFile) this.sealFile();
+  }
+
+  /**
+   * A piece's dead letters are known only once it is processed: their
+   * envelopes count until the raw file they leave with is durable, as part of
+   * what the file releases then. This runs before the file's write can end
+   * (the writer awaits the same output); a file no longer open or queued was
+   * let go with the lease, and nothing is counted.
+   */
+  private countDeadLetters(file: SealedFile<D>, segment: OpenSegment, deadLetters: number): void {
+    if (deadLetters === 0) return;
+    const bytes = deadLetters * BUDGET_BYTES_PER_DEAD_LETTER;
+    let release: FileRelease<OpenSegment> | undefined;
+    if (this.open !== file) {
+      const queued = this.inCommit?.file === file ? this.inCommit : this.sealed.find((item) => item.file === file);
+      release = queued?.fileRelease;
+      if (release === undefined) return;
+    }
+    this.deps.budget.acquire(bytes, this.shardId);
+    segment.budgetBytes += bytes;
+    if (release) release.bytes += bytes;
+    else this.openFileBudget.add(bytes);
   }
 
   /** Queues the open raw file for writing (the segment stays open). */

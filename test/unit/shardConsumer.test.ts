@@ -9,6 +9,7 @@ import { HeldLease } from '../../src/checkpoint/heldLease.js';
 import type { Lease } from '../../src/checkpoint/lease.js';
 import type { GetRecordsResult, KinesisPort } from '../../src/consumer/kinesisPort.js';
 import { MemoryBudget } from '../../src/consumer/memoryBudget.js';
+import { BUDGET_BYTES_PER_DEAD_LETTER, SEGMENT_BUDGET_BYTES_PER_PAYLOAD_BYTE } from '../../src/consumer/pieceBudget.js';
 import type { PieceInput, PieceOutput, PieceProcessor } from '../../src/consumer/pieceProcessor.js';
 import type { StreamRecord } from '../../src/consumer/records.js';
 import { ShardConsumer, type ShardConsumerSettings } from '../../src/consumer/shardConsumer.js';
@@ -246,5 +247,44 @@ describe('ShardConsumer and the shares of the room to read into', () => {
       consumer.abort();
       await outcome;
     }
+  });
+});
+
+describe('ShardConsumer and dead letters in the memory budget', () => {
+  it('counts each envelope until its raw file is durable, whether its piece was processed before or after the file was sealed', async () => {
+    const { held } = heldBy();
+    const budget = new MemoryBudget(1e12);
+    let unblock!: () => void;
+    const blocked = new Promise<void>((resolve) => (unblock = resolve));
+    let written = 0;
+    const writer = {
+      write: async (file: SealedFile): Promise<WrittenFile> => {
+        await blocked;
+        written++;
+        return { rawKey: `raw/${file.lastSequence}`, rawBytes: 1, userRecords: file.kinesisRecords, deadLetters: file.kinesisRecords };
+      },
+      writeSegment: (): Promise<number | undefined> => Promise.resolve(undefined),
+    } as unknown as LakeWriter;
+    // Every record is bad: one envelope each.
+    const allBad: PieceProcessor = {
+      ...processor,
+      process: async (input) => ({ ...(await processor.process(input)), dlq: input.records.map((r) => ({ id: r.sequenceNumber, reason: 'invalid_json' })) }),
+    };
+    // 3 records (the file stays open while they are processed), then 2 that close it (processed once it is sealed).
+    const consumer = consumerOf({ lease: held, kinesis: kinesisServing([records(1, 3), records(4, 5)]), writer, budget, processor: allBad });
+    const outcome = consumer.run();
+    try {
+      const payloadShare = 5 * 100 * settings.budgetBytesPerPayloadByte;
+      await until(() => budget.heldBy(SHARD) === payloadShare + 5 * BUDGET_BYTES_PER_DEAD_LETTER);
+      unblock();
+      await until(() => written === 1);
+      // Durable: the envelopes went with the raw file; the open segment keeps its share of the payload.
+      await until(() => budget.heldBy(SHARD) === 5 * 100 * SEGMENT_BUDGET_BYTES_PER_PAYLOAD_BYTE);
+    } finally {
+      unblock();
+      consumer.abort();
+      await outcome;
+    }
+    expect(budget.heldBy(SHARD)).toBe(0);
   });
 });
