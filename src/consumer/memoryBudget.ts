@@ -86,8 +86,8 @@ export class MemoryBudget {
   }
 
   /**
-   * After each read: a caught-up owner (its read brought nothing) leaves the
-   * shares to those with records to read, so a hot shard among many idle
+   * After each read: a caught-up owner (at the tip, nothing new) leaves the
+   * shares of those with records to read, so a hot shard among many idle
    * ones is not held to a sliver of the room. Its next read that brings
    * records counts it again.
    */
@@ -104,16 +104,19 @@ export class MemoryBudget {
   }
 
   /**
-   * Bytes one more GetRecords response may bring: an even share, among the
-   * owners that poll and are not caught up, of what is left below the low
-   * watermark (above it, of half the room), and never more than the room.
+   * Bytes one more GetRecords response of `owner` may bring: an even share
+   * of what is left below the low watermark (above it, of half the room),
+   * and never more than the room. An owner with records to read shares with
+   * the others that have records to read; a caught-up owner, with every
+   * owner that polls, as a burst may wake them all at once.
    * Half the room per read, as before, starved shards whose reads overlap:
    * each reservation halved the room for the next, and with 32 shards and a
    * slow Kinesis most calls asked for a record or two while the budget held
    * almost nothing (memory bench: no pause in 40 s, a fraction of the reads).
    */
-  get readRoomBytes(): number {
-    const readers = Math.max(1, this.readers.size - this.caughtUpReaders);
+  readRoomBytes(owner?: string): number {
+    const caughtUp = owner !== undefined && this.readers.get(owner) === true;
+    const readers = Math.max(1, caughtUp ? this.readers.size : this.readers.size - this.caughtUpReaders);
     const share = (this.limitBytes * this.lowWatermark - this.used) / readers;
     return Math.min(this.roomBytes, Math.max(share, this.roomBytes / (2 * readers)));
   }

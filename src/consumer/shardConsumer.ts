@@ -309,7 +309,8 @@ export class ShardConsumer<D extends DeadLetter = DeadLetter> {
       this.pacer.onResponse(startedAt, result.bytes, result.records.length);
       if (result.records.length > 0) this.avgRecordBytes = 0.8 * this.avgRecordBytes + 0.2 * (result.bytes / result.records.length);
       this.millisBehindLatest = result.millisBehindLatest;
-      budget.readerCaughtUp(this.shardId, result.records.length === 0);
+      // An empty page while behind (a gap in the shard) is not the tip: records follow.
+      budget.readerCaughtUp(this.shardId, result.records.length === 0 && (result.millisBehindLatest ?? 0) === 0);
       this.deps.observer?.onRecordsRead?.(this.shardId, result.records.length, result.bytes, result.millisBehindLatest);
       if (result.records.length > 0) {
         this.lastDelivered = result.records[result.records.length - 1]!.sequenceNumber;
@@ -337,7 +338,7 @@ export class ShardConsumer<D extends DeadLetter = DeadLetter> {
     const { budget, settings } = this.deps;
     if (this.inheritedCut !== undefined) return settings.maxRecordsPerCall;
     const perRecord = Math.max(1, this.avgRecordBytes * settings.budgetBytesPerPayloadByte);
-    const fit = Math.floor(budget.readRoomBytes / perRecord);
+    const fit = Math.floor(budget.readRoomBytes(this.shardId) / perRecord);
     return Math.max(1, Math.min(settings.maxRecordsPerCall, fit));
   }
 

@@ -140,7 +140,7 @@ describe('MemoryBudget', () => {
     for (const s of shards.slice(0, 8)) b.acquire(4, s);
     const fair = Math.floor((700 - 32) / 32);
     const reserved = shards.map((s) => {
-      const r = Math.floor(b.readRoomBytes);
+      const r = Math.floor(b.readRoomBytes());
       b.reserve(r, s);
       return r;
     });
@@ -152,37 +152,40 @@ describe('MemoryBudget', () => {
     const alone = new MemoryBudget(1000);
     alone.startReading('a');
     alone.acquire(100, 'a');
-    expect(alone.readRoomBytes).toBe(600);
+    expect(alone.readRoomBytes()).toBe(600);
     // Above low, an even share of half the room.
     alone.startReading('b');
     alone.acquire(750, 'b');
-    expect(alone.readRoomBytes).toBeCloseTo(150 / 4);
+    expect(alone.readRoomBytes()).toBeCloseTo(150 / 4);
     alone.stopReading('b');
-    expect(alone.readRoomBytes).toBeCloseTo(150 / 2);
+    expect(alone.readRoomBytes()).toBeCloseTo(150 / 2);
   });
 
   it('leaves caught-up readers out of the shares, and counts them again once a read brings records', () => {
     const b = new MemoryBudget(1000);
     const shards = Array.from({ length: 10 }, (_, i) => `s${i}`);
     for (const s of shards) b.startReading(s);
-    expect(b.readRoomBytes).toBeCloseTo(70);
-    // Nine find nothing new: the hot one may read the room below the low watermark alone.
+    expect(b.readRoomBytes()).toBeCloseTo(70);
+    // Nine find nothing new: the hot one may read the room below the low watermark alone,
+    // while each of the nine still asks for no more than an even share among all ten.
     for (const s of shards.slice(1)) b.readerCaughtUp(s, true);
-    expect(b.readRoomBytes).toBeCloseTo(700);
+    expect(b.readRoomBytes('s0')).toBeCloseTo(700);
+    expect(b.readRoomBytes('s5')).toBeCloseTo(70);
+    expect(b.readRoomBytes()).toBeCloseTo(700);
     b.readerCaughtUp('s1', true);
-    expect(b.readRoomBytes).toBeCloseTo(700);
+    expect(b.readRoomBytes()).toBeCloseTo(700);
     // One of them gets records again; another stops polling.
     b.readerCaughtUp('s2', false);
-    expect(b.readRoomBytes).toBeCloseTo(350);
+    expect(b.readRoomBytes()).toBeCloseTo(350);
     b.stopReading('s3');
     b.stopReading('s2');
-    expect(b.readRoomBytes).toBeCloseTo(700);
-    // Every reader caught up: a read still gets what one reader would.
+    expect(b.readRoomBytes()).toBeCloseTo(700);
+    // Every reader caught up (8 left): a burst that wakes them all gets even shares, as before.
     b.readerCaughtUp('s0', true);
-    expect(b.readRoomBytes).toBeCloseTo(700);
+    expect(b.readRoomBytes('s0')).toBeCloseTo(700 / 8);
     // An owner that never started reading changes nothing.
     b.readerCaughtUp('ghost', false);
-    expect(b.readRoomBytes).toBeCloseTo(700);
+    expect(b.readRoomBytes()).toBeCloseTo(700);
   });
 
   it('releases a waiter when its signal aborts, and forgets it', async () => {

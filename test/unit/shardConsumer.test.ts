@@ -210,12 +210,17 @@ describe('ShardConsumer and the shares of the room to read into', () => {
     const budget = new MemoryBudget(100_000);
     budget.startReading('hot shard');
     const serve: StreamRecord[][] = [records(1, 3)];
+    // The limit of each call, and whether the consumer was caught up when it asked.
+    const asked: [number, boolean][] = [];
+    let caughtUp = false;
     const kinesis: KinesisPort = {
       ...kinesisServing([]),
-      getRecords: async (): Promise<GetRecordsResult> => {
+      getRecords: async (_shard, _iterator, limit): Promise<GetRecordsResult> => {
+        asked.push([limit, caughtUp]);
         await tick(5);
         const out = serve.shift() ?? [];
-        return { records: out, nextIterator: 'iterator', millisBehindLatest: 1, childShardIds: [], bytes: out.length * 100 };
+        // At the tip once the records are served (an empty page while behind is a gap, not the tip).
+        return { records: out, nextIterator: 'iterator', millisBehindLatest: out.length > 0 ? 1 : 0, childShardIds: [], bytes: out.length * 100 };
       },
     };
     // What the hot shard's next read may bring, each time this consumer has a response: [records, room, free below low].
@@ -229,7 +234,12 @@ describe('ShardConsumer and the shares of the room to read into', () => {
       kinesis,
       writer,
       budget,
-      observer: { onRecordsRead: (_shard, n) => void seen.push([n, budget.readRoomBytes, 70_000 - budget.usedBytes]) },
+      observer: {
+        onRecordsRead: (_shard, n) => {
+          caughtUp = n === 0;
+          seen.push([n, budget.readRoomBytes('hot shard'), 70_000 - budget.usedBytes]);
+        },
+      },
     });
     const outcome = consumer.run();
     try {
@@ -243,6 +253,12 @@ describe('ShardConsumer and the shares of the room to read into', () => {
       expect(empty[1]).toBeCloseTo(empty[2]);
       const again = rest.find(([n]) => n > 0)!;
       expect(again[1]).toBeCloseTo(again[2] / 2);
+      // Caught up, its own reads still ask for no more than an even share with the hot shard
+      // (a burst may wake every idle shard at once): 3 budget bytes per byte of its ~839-byte average.
+      const perRecord = (0.8 * 1024 + 0.2 * 100) * settings.budgetBytesPerPayloadByte;
+      const whileCaughtUp = asked.filter(([, c]) => c).map(([limit]) => limit);
+      expect(whileCaughtUp.length).toBeGreaterThan(0);
+      for (const limit of whileCaughtUp) expect(limit * perRecord).toBeLessThanOrEqual(70_000 / 2);
     } finally {
       consumer.abort();
       await outcome;
