@@ -75,14 +75,20 @@ export async function startService(config: Config, options: StartServiceOptions 
     sqs: instrumentPort(ports.sqs, 'sqs', metrics),
   };
 
+  // Throttling or a blip at start-up is waited out; a missing resource stops start-up with its message.
+  // The four checks go out together (each is a round trip or two): the first that fails for good stops the others.
+  const checks = new AbortController();
+  const onRetry = (err: unknown, attempt: number): void => logger.warn({ err: errorMessage(err), attempt }, 'start-up check failed; retrying');
+  const check = (op: () => Promise<unknown>): Promise<unknown> => retryUntilDone(op, { onRetry, signal: checks.signal });
   try {
-    // Throttling or a blip at start-up is waited out; a missing resource stops start-up with its message.
-    const onRetry = (err: unknown, attempt: number): void => logger.warn({ err: errorMessage(err), attempt }, 'start-up check failed; retrying');
-    await retryUntilDone(() => ports.kinesis.describeStream(config.streamName), { onRetry });
-    await retryUntilDone(() => ports.store.checkBucket(), { onRetry });
-    await retryUntilDone(() => checkQueue(clients.sqs, config.dlqUrl), { onRetry });
-    await retryUntilDone(() => ports.leases.ensureTable(), { onRetry });
+    await Promise.all([
+      check(() => ports.kinesis.describeStream(config.streamName)),
+      check(() => ports.store.checkBucket()),
+      check(() => checkQueue(clients.sqs, config.dlqUrl)),
+      check(() => ports.leases.ensureTable()),
+    ]);
   } catch (err) {
+    checks.abort();
     clients.destroy();
     throw err;
   }
