@@ -2,7 +2,8 @@
  * The local AWS stack the project starts for itself, on 127.0.0.1:
  * kinesalite (Kinesis), dynalite (DynamoDB), and moto_server (S3, SQS,
  * Firehose) where it is installed, else fauxqs (S3 and SQS, npm only) so the
- * demo runs on any laptop with Node. `npm run local-aws`, `demo` and the
+ * demo runs on any laptop with Node. fauxqs alone listens on every interface
+ * (fauxqs 1.9.2 has no setting for it). `npm run local-aws`, `demo` and the
  * tests' global setup all use this module.
  */
 import { spawn, spawnSync, type ChildProcess } from 'node:child_process';
@@ -64,6 +65,17 @@ function packageFile(pkg: string, file: string): string {
   }
   throw new Error(`${pkg} is not installed (looked for ${pkg}/${file}); run npm ci`);
 }
+
+/**
+ * kinesalite's CLI has no --host and listens on every interface; through its
+ * module API it listens on 127.0.0.1 only, like the other emulators. Run with
+ * `node -e` (CommonJS), the port as its argument; a port taken makes it exit.
+ */
+const KINESALITE_MAIN = `
+const server = require(${JSON.stringify(require.resolve('kinesalite'))})({ createStreamMs: 0, deleteStreamMs: 0, updateStreamMs: 0, shardLimit: 1000 });
+server.on('error', (err) => { console.error(err.message); process.exit(1); });
+server.listen(Number(process.argv[1]), '127.0.0.1', () => console.log('Listening at http://127.0.0.1:' + server.address().port));
+`;
 
 export async function freePort(): Promise<number> {
   return new Promise((resolve, reject) => {
@@ -196,13 +208,7 @@ async function startLocalAwsOnce(options: StartOptions): Promise<LocalAwsStack> 
   };
   try {
     const [kPort, dPort, oPort] = [await freePort(), await freePort(), await freePort()];
-    const kinesalite = startProcess(
-      process.execPath,
-      [require.resolve('kinesalite/cli.js'), '--port', String(kPort), '--createStreamMs', '0', '--deleteStreamMs', '0', '--updateStreamMs', '0', '--shardLimit', '1000'],
-      join(options.logDir, 'kinesalite.log'),
-      process.env,
-      detached,
-    );
+    const kinesalite = startProcess(process.execPath, ['-e', KINESALITE_MAIN, String(kPort)], join(options.logDir, 'kinesalite.log'), process.env, detached);
     children.push(kinesalite);
     const dynalite = startProcess(
       process.execPath,

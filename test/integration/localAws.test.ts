@@ -7,6 +7,7 @@ import { CreateBucketCommand, GetObjectCommand, PutObjectCommand } from '@aws-sd
 import { CreateQueueCommand, ReceiveMessageCommand, SendMessageCommand } from '@aws-sdk/client-sqs';
 import { spawn } from 'node:child_process';
 import { connect } from 'node:net';
+import { networkInterfaces } from 'node:os';
 import { describe, expect, it } from 'vitest';
 import { createAwsClients } from '../../src/aws/clients.js';
 import { motoAvailable, startLocalAws, type LocalAwsStack } from '../../src/local/localAws.js';
@@ -46,6 +47,25 @@ describe('local AWS stack', () => {
     }
   });
 
+  it('listens on 127.0.0.1 only, kinesalite included (its CLI would listen on every interface)', async () => {
+    const stack = await startLocalAws({ logDir: tempDir('kl-local-host-') });
+    try {
+      const outside = Object.values(networkInterfaces())
+        .flat()
+        .find((i) => i !== undefined && i.family === 'IPv4' && !i.internal)?.address;
+      // fauxqs (the npm-only fallback) listens on every interface whatever it is told (fauxqs 1.9.2): not checked.
+      const ours = [stack.endpoints.kinesis, stack.endpoints.dynamodb, ...(stack.objectEmulator === 'moto' ? [stack.endpoints.s3] : [])];
+      for (const url of ours) {
+        const port = Number(new URL(url).port);
+        expect(await listening(port), url).toBe(true);
+        // A machine with no other interface has nothing more to check.
+        if (outside) expect(await listening(port, outside), `${url} on ${outside}`).toBe(false);
+      }
+    } finally {
+      await stack.stop();
+    }
+  });
+
   it.runIf(motoAvailable())('serves SQS from fauxqs beside moto when asked to', async () => {
     const stack = await startLocalAws({ logDir: tempDir('kl-local-sqs-'), sqs: 'fauxqs' });
     try {
@@ -60,10 +80,10 @@ describe('local AWS stack', () => {
   });
 });
 
-/** Whether something accepts connections on the port. */
-function listening(port: number): Promise<boolean> {
+/** Whether something accepts connections on the port (of `host`). */
+function listening(port: number, host = '127.0.0.1'): Promise<boolean> {
   return new Promise((resolve) => {
-    const socket = connect(port, '127.0.0.1');
+    const socket = connect(port, host);
     socket.once('connect', () => {
       socket.destroy();
       resolve(true);
