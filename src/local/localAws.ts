@@ -71,11 +71,14 @@ function packageFile(pkg: string, file: string): string {
  * module API it listens on 127.0.0.1 only, like the other emulators. Run with
  * `node -e` (CommonJS), the port as its argument; a port taken makes it exit.
  */
-const KINESALITE_MAIN = `
+function kinesaliteMain(): string {
+  // Resolved when the stack starts, not when this module loads: kinesalite is a dev dependency.
+  return `
 const server = require(${JSON.stringify(require.resolve('kinesalite'))})({ createStreamMs: 0, deleteStreamMs: 0, updateStreamMs: 0, shardLimit: 1000 });
 server.on('error', (err) => { console.error(err.message); process.exit(1); });
 server.listen(Number(process.argv[1]), '127.0.0.1', () => console.log('Listening at http://127.0.0.1:' + server.address().port));
 `;
+}
 
 export async function freePort(): Promise<number> {
   return new Promise((resolve, reject) => {
@@ -208,7 +211,7 @@ async function startLocalAwsOnce(options: StartOptions): Promise<LocalAwsStack> 
   };
   try {
     const [kPort, dPort, oPort] = [await freePort(), await freePort(), await freePort()];
-    const kinesalite = startProcess(process.execPath, ['-e', KINESALITE_MAIN, String(kPort)], join(options.logDir, 'kinesalite.log'), process.env, detached);
+    const kinesalite = startProcess(process.execPath, ['-e', kinesaliteMain(), String(kPort)], join(options.logDir, 'kinesalite.log'), process.env, detached);
     children.push(kinesalite);
     const dynalite = startProcess(
       process.execPath,
