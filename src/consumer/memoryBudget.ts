@@ -108,11 +108,11 @@ export class MemoryBudget {
    * of what is left below the low watermark (above it, of half the room),
    * and never more than the room. An owner with records to read shares with
    * the others that have records to read; a caught-up owner, with every
-   * owner that polls, as a burst may wake them all at once.
-   * Half the room per read, as before, starved shards whose reads overlap:
-   * each reservation halved the room for the next, and with 32 shards and a
-   * slow Kinesis most calls asked for a record or two while the budget held
-   * almost nothing (memory bench: no pause in 40 s, a fraction of the reads).
+   * owner that polls, as a burst may wake them all at once. (Reads sized to
+   * half the room left, before 2026-11-23, starved shards whose reads
+   * overlap: each reservation halved the room for the next, and with 32
+   * shards and a slow Kinesis most calls asked for a record or two while the
+   * budget held almost nothing.)
    */
   readRoomBytes(owner?: string): number {
     const caughtUp = owner !== undefined && this.readers.get(owner) === true;

@@ -4,9 +4,10 @@
  * replayed raw object byte-identical to the first one whatever GetRecords
  * batches it was read in: when zlib compresses, its output does not depend
  * on how its input or output is split (at level 0, which only stores, it
- * does; so the level is fixed here). The pieces are never concatenated, and zlib
- * hands back output in large chunks: with the 16 KiB default the main
- * thread spent more time on zlib's callbacks than on the rest of a write.
+ * does; so the level is fixed here). The pieces are never concatenated,
+ * and zlib hands back output in large chunks: with the 16 KiB default the
+ * main thread spent more time on zlib's callbacks than on the rest of a
+ * write.
  */
 import { createGzip } from 'node:zlib';
 

@@ -91,6 +91,11 @@ function heldBy(fields: Partial<Lease> = {}): { table: MemoryLeaseTable; held: H
   return { table, held: new HeldLease(table, 'w', table.lease(SHARD)) };
 }
 
+/** What a writer reports for `file` once it is durable. */
+function writtenFile(file: SealedFile, deadLetters = 0): WrittenFile {
+  return { rawKey: `raw/${file.lastSequence}`, rawBytes: 1, userRecords: file.kinesisRecords, deadLetters };
+}
+
 const tick = (ms = 30): Promise<void> => new Promise((resolve) => setTimeout(resolve, ms));
 
 describe('ShardConsumer and the memory budget when the lease is lost', () => {
@@ -103,7 +108,7 @@ describe('ShardConsumer and the memory budget when the lease is lost', () => {
       write: async (file: SealedFile): Promise<WrittenFile> => {
         // The second raw file ends the segment (5 records per file, 10 per segment).
         if (stage === 'raw file' && file.lastSequence === String(49_010)) await blocked;
-        return { rawKey: `raw/${file.lastSequence}`, rawBytes: 1, userRecords: file.kinesisRecords, deadLetters: 0 };
+        return writtenFile(file);
       },
       writeSegment: async (_segment: SealedSegment): Promise<number | undefined> => {
         if (stage === 'segment') await blocked;
@@ -141,7 +146,7 @@ describe('ShardConsumer and a forced cut an earlier owner announced', () => {
     budget.acquire(950, 'other shards');
     const segments: string[] = [];
     const writer = {
-      write: (file: SealedFile): Promise<WrittenFile> => Promise.resolve({ rawKey: `raw/${file.lastSequence}`, rawBytes: 1, userRecords: file.kinesisRecords, deadLetters: 0 }),
+      write: (file: SealedFile): Promise<WrittenFile> => Promise.resolve(writtenFile(file)),
       writeSegment: (segment: SealedSegment): Promise<number | undefined> => {
         segments.push(`${segment.firstSequence}-${segment.lastSequence}${segment.forced ? ' forced' : ''}`);
         return Promise.resolve(undefined);
@@ -226,7 +231,7 @@ describe('ShardConsumer and the shares of the room to read into', () => {
     // What the hot shard's next read may bring, each time this consumer has a response: [records, room, free below low].
     const seen: [number, number, number][] = [];
     const writer = {
-      write: (file: SealedFile): Promise<WrittenFile> => Promise.resolve({ rawKey: `raw/${file.lastSequence}`, rawBytes: 1, userRecords: file.kinesisRecords, deadLetters: 0 }),
+      write: (file: SealedFile): Promise<WrittenFile> => Promise.resolve(writtenFile(file)),
       writeSegment: (): Promise<number | undefined> => Promise.resolve(undefined),
     } as unknown as LakeWriter;
     const consumer = consumerOf({
@@ -277,7 +282,7 @@ describe('ShardConsumer and dead letters in the memory budget', () => {
       write: async (file: SealedFile): Promise<WrittenFile> => {
         await blocked;
         written++;
-        return { rawKey: `raw/${file.lastSequence}`, rawBytes: 1, userRecords: file.kinesisRecords, deadLetters: file.kinesisRecords };
+        return writtenFile(file, file.kinesisRecords);
       },
       writeSegment: (): Promise<number | undefined> => Promise.resolve(undefined),
     } as unknown as LakeWriter;
