@@ -61,7 +61,7 @@ async function timeService(env: BenchStack, filled: FilledStream, flushMs: numbe
     niceness,
   );
   try {
-    await waitForCheckpoints(env.clients, service.appName, filled, 180_000, () => service.child.exitCode === null);
+    await waitForCheckpoints(env.clients, service.appName, filled, 180_000, () => service.child.exitCode === null, service.loggedCheckpoints);
     const seconds = (performance.now() - started) / 1000;
     const serviceCpuSeconds = processCpuSeconds(service.child.pid);
     const emulatorsCpuSeconds = processesCpuSeconds(env.stack.pids) - emulators0;
