@@ -40,7 +40,16 @@ export interface LimitFigures {
   mb_per_s: number;
 }
 
-export async function measureLimit(payloads: readonly Buffer[], threads: number, batch: number, reps = 1): Promise<Figures & LimitFigures> {
+/** The records as one JSONL in shared memory, which every limit thread reads: made once, measured as often as asked. */
+export interface LimitInput {
+  sab: SharedArrayBuffer;
+  offsets: Int32Array;
+  records: number;
+  /** JSONL bytes: the payloads and one newline each. */
+  bytes: number;
+}
+
+export function limitInput(payloads: readonly Buffer[]): LimitInput {
   const bytes = totalBytes(payloads) + payloads.length;
   const sab = new SharedArrayBuffer(bytes);
   const view = Buffer.from(sab);
@@ -53,6 +62,16 @@ export async function measureLimit(payloads: readonly Buffer[], threads: number,
     view[at++] = 0x0a;
   });
   offsets[payloads.length] = at;
+  return { sab, offsets, records: payloads.length, bytes };
+}
+
+export function measureLimit(payloads: readonly Buffer[], threads: number, batch: number, reps = 1): Promise<Figures & LimitFigures> {
+  return measureLimitOn(limitInput(payloads), threads, batch, reps);
+}
+
+export async function measureLimitOn(input: LimitInput, threads: number, batch: number, reps = 1): Promise<Figures & LimitFigures> {
+  const { sab, offsets, bytes } = input;
+  const count = input.records;
   const workers = Array.from({ length: threads }, () => new Worker(WORKER, { eval: true, workerData: { sab, offsets, batch, reps } }));
   try {
     await Promise.all(workers.map((w) => new Promise((resolve) => w.once('online', resolve))));
@@ -68,14 +87,14 @@ export async function measureLimit(payloads: readonly Buffer[], threads: number,
       }),
     );
     const seconds = Number(process.hrtime.bigint() - started) / 1e9;
-    const records = payloads.length * reps * threads;
-    const payloadBytes = (bytes - payloads.length) * reps * threads;
+    const records = count * reps * threads;
+    const payloadBytes = (bytes - count) * reps * threads;
     return {
       records_per_s: Math.round(records / seconds),
       mb_per_s: Number((payloadBytes / seconds / 1e6).toFixed(1)),
       threads,
-      records_per_thread: payloads.length * reps,
-      avg_record_bytes: Math.round((bytes - payloads.length) / payloads.length),
+      records_per_thread: count * reps,
+      avg_record_bytes: Math.round((bytes - count) / count),
       gzip_compression_factor: Number(((bytes * reps * threads) / results.reduce((n, r) => n + r.zipped, 0)).toFixed(2)),
       slowest_thread_s: Number(Math.max(...results.map((r) => r.seconds)).toFixed(2)),
     };
