@@ -20,7 +20,9 @@
  * The CPU seconds each side used (from /proc, Linux only) come with the
  * figures: the service's, the emulators' during the service run and during
  * the drain, and the best ratio those allow on this machine's cores, were
- * all that work spread over them perfectly (`ratio_bound_by_shared_cpu`).
+ * all that work spread over them perfectly (`ratio_bound_by_shared_cpu`);
+ * and kinesalite's share of a core during the drain and after the service's
+ * start-up: kinesalite answers on one thread, so that share sets the pace.
  */
 import { availableParallelism } from 'node:os';
 import { performance } from 'node:perf_hooks';
@@ -32,7 +34,7 @@ import { serviceLog, startServiceProcess, waitForCheckpoints } from './lib/servi
 import { filledStream, startBenchStack, type BenchStack, type FilledStream } from './lib/stack.js';
 
 export const description =
-  '`node dist/cli.js run` as its own process (2 processor threads, raw and cleansed windows of --flush-ms, PII key set), timed from TRIM_HORIZON until every checkpoint reaches the last record (once from spawn, once from its "started" log line), against a bare paced GetRecords drain of an identical stream in the same run. Target: e2e at least 0.8 x drain. All share the 2 cores with kinesalite, dynalite and moto; the `niced_` figures come from a second service run at a lower CPU priority than the emulators (`nice`), as AWS would not share the service\'s cores. Also the CPU seconds the service, the emulators and this process used (from /proc), and `ratio_bound_by_shared_cpu`: the best ratio that much work allows on this machine\'s cores, were none of them ever idle.';
+  '`node dist/cli.js run` as its own process (2 processor threads, raw and cleansed windows of --flush-ms, PII key set), timed from TRIM_HORIZON until every checkpoint reaches the last record (once from spawn, once from its "started" log line), against a bare paced GetRecords drain of an identical stream in the same run. Target: e2e at least 0.8 x drain. All share the 2 cores with kinesalite, dynalite and moto; the `niced_` figures come from a second service run at a lower CPU priority than the emulators (`nice`), as AWS would not share the service\'s cores. Also the CPU seconds the service, the emulators and this process used (from /proc), and `ratio_bound_by_shared_cpu`: the best ratio that much work allows on this machine\'s cores, were none of them ever idle; and the share of a core kinesalite (one thread) got during the drain and during each service run.';
 
 interface ServiceRun {
   seconds: number;
@@ -43,7 +45,14 @@ interface ServiceRun {
   serviceCpuSeconds: number;
   /** CPU seconds of the emulators and of this process (its checkpoint polling) over the same time. */
   emulatorsCpuSeconds: number;
+  /** kinesalite's alone, the single thread that serves every GetRecords. */
+  kinesaliteCpuSeconds: number;
   benchCpuSeconds: number;
+}
+
+/** The stack starts kinesalite first (LocalAwsStack.pids). */
+function kinesalitePid(env: BenchStack): number | undefined {
+  return env.stack.pids[0];
 }
 
 function cpuSecondsOf(usage: NodeJS.CpuUsage): number {
@@ -52,6 +61,7 @@ function cpuSecondsOf(usage: NodeJS.CpuUsage): number {
 
 async function timeService(env: BenchStack, filled: FilledStream, flushMs: number, niceness: number): Promise<ServiceRun> {
   const emulators0 = processesCpuSeconds(env.stack.pids);
+  const kinesalite0 = processCpuSeconds(kinesalitePid(env));
   const bench0 = process.cpuUsage();
   const started = performance.now();
   const service = await startServiceProcess(
@@ -65,6 +75,7 @@ async function timeService(env: BenchStack, filled: FilledStream, flushMs: numbe
     const seconds = (performance.now() - started) / 1000;
     const serviceCpuSeconds = processCpuSeconds(service.child.pid);
     const emulatorsCpuSeconds = processesCpuSeconds(env.stack.pids) - emulators0;
+    const kinesaliteCpuSeconds = processCpuSeconds(kinesalitePid(env)) - kinesalite0;
     const benchCpuSeconds = cpuSecondsOf(process.cpuUsage(bench0));
     const doneAtMs = Date.now();
     const log = serviceLog(service);
@@ -77,6 +88,7 @@ async function timeService(env: BenchStack, filled: FilledStream, flushMs: numbe
       cleansedObjects: log.split('cleansed object written').length - 1,
       serviceCpuSeconds,
       emulatorsCpuSeconds,
+      kinesaliteCpuSeconds,
       benchCpuSeconds,
     };
   } finally {
@@ -95,9 +107,11 @@ export default async function run(args: string[]): Promise<Figures> {
     const forService = await filledStream(env.clients, shards, records);
     const forNiced = await filledStream(env.clients, shards, records);
     const drainEmulators0 = processesCpuSeconds(env.stack.pids);
+    const drainKinesalite0 = processCpuSeconds(kinesalitePid(env));
     const drainBench0 = process.cpuUsage();
     const drain = await drainStream(env.clients.kinesis, forDrain);
     const drainEmulatorsCpuSeconds = processesCpuSeconds(env.stack.pids) - drainEmulators0;
+    const drainKinesaliteCpuSeconds = processCpuSeconds(kinesalitePid(env)) - drainKinesalite0;
     const drainBenchCpuSeconds = cpuSecondsOf(process.cpuUsage(drainBench0));
     const plain = await timeService(env, forService, flushMs, 0);
     const niced = await timeService(env, forNiced, flushMs, niceness);
@@ -139,6 +153,13 @@ export default async function run(args: string[]): Promise<Figures> {
       bench_cpu_s_during_drain: cpu(drainBenchCpuSeconds),
       cores: availableParallelism(),
       ratio_bound_by_shared_cpu: Number(ratio(fastestSeconds).toFixed(3)),
+      // kinesalite serves every GetRecords on one thread: the share of a core it gets decides how fast any reader
+      // drains the stream. After start-up, the service's ratio follows the ratio of these shares.
+      kinesalite_cpu_s_during_drain: cpu(drainKinesaliteCpuSeconds),
+      kinesalite_core_share_during_drain: cpu(drainKinesaliteCpuSeconds / drain.seconds),
+      kinesalite_cpu_s_during_service: cpu(plain.kinesaliteCpuSeconds),
+      kinesalite_core_share_after_startup: cpu(plain.kinesaliteCpuSeconds / plain.secondsFromStarted),
+      niced_kinesalite_core_share_after_startup: cpu(niced.kinesaliteCpuSeconds / niced.secondsFromStarted),
       niced_service_cpu_s: cpu(niced.serviceCpuSeconds),
       niced_emulators_cpu_s_during_service: cpu(niced.emulatorsCpuSeconds),
     };

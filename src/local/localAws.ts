@@ -29,6 +29,7 @@ export interface LocalAwsStack {
   objectEmulator: 'moto' | 'fauxqs';
   /** Which emulator serves SQS. */
   sqsEmulator: 'moto' | 'fauxqs';
+  /** The emulators' processes in start order: kinesalite, dynalite, moto or fauxqs, then fauxqs for SQS beside moto. */
   pids: number[];
   /** Environment variables that point the AWS SDK (and the service) at this stack. */
   env: Record<string, string>;
