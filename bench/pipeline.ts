@@ -3,8 +3,8 @@
  * records per call, shards round-robin) through SegmentCutter, the
  * ProcessorPool (KPL check, parse, validation, normalization, raw lines),
  * gzip of each raw file and Parquet of each segment's event hours (in the
- * pool), into an in-memory store. The `limit` scenario runs first in the
- * same process, so the ratio compares like with like.
+ * pool), into an in-memory store. The `limit` scenario runs in the same
+ * process before each round, so the ratio compares like with like.
  *
  * Rounds (--rounds, default 3) alternate `limit` and the pipeline, and the
  * figures are their medians: one few-second sample on this shared machine
