@@ -3,7 +3,7 @@
  * buffer per piece) against processPiece inline on the main thread, in the
  * same run on the same synthetic clickstream (~220-byte events, ~1% bad).
  *
- *   npm run bench -- processors [--records 200000] [--piece 1000] [--workers 2] [--rounds 2]
+ *   npm run bench -- processors [--records 200000] [--piece 1000] [--workers 2] [--rounds 3]
  *
  * Pieces default to the consumer's own limit (MAX_PIECE_RECORDS): this bench
  * measures capacity, and a consumer at capacity is behind the stream, so each
@@ -14,8 +14,11 @@
  * Each measurement runs in a fresh child process, inline and pool taking
  * turns: in one process the second mode inherits the first one's heap (200k
  * records plus garbage) and its garbage collector's pace, which decided the
- * ratio more than the code did. Needs `npm run build` first: the pool's
- * worker is dist/processors/worker.js.
+ * ratio more than the code did. Each mode's figure is the median of its
+ * rounds: with two rounds and their means, one slow spell on this shared
+ * machine decided the ratio (one round's inline 75,798 records/s, the
+ * next's 108,948). Needs `npm run build` first: the pool's worker is
+ * dist/processors/worker.js.
  */
 import { execFile } from 'node:child_process';
 import { loadavg } from 'node:os';
@@ -74,7 +77,7 @@ function makePiece(src: ShardRecords, p: number, pieceSize: number): PieceInput 
 }
 
 export const description =
-  'processPiece inline on the main thread against the ProcessorPool (2 worker threads, one transferred buffer each way per piece of the consumer\'s size, MAX_PIECE_RECORDS) on the same seeded clickstream; each measurement in a fresh process, the two modes taking turns. Target: the pool at least 1.5x inline on 2 cores.';
+  'processPiece inline on the main thread against the ProcessorPool (2 worker threads, one transferred buffer each way per piece of the consumer\'s size, MAX_PIECE_RECORDS) on the same seeded clickstream; each measurement in a fresh process, the two modes taking turns for three rounds, each mode\'s median reported. Target: the pool at least 1.5x inline on 2 cores.';
 
 const OPTIONS: ProcessorOptions = {
   schemaDir: DEFAULT_SCHEMA_DIR,
@@ -169,15 +172,17 @@ async function measureInChild(mode: 'inline' | 'pool', args: string[]): Promise<
   return JSON.parse(last) as ModeFigures;
 }
 
-function mean(values: number[]): number {
-  return values.reduce((a, b) => a + b, 0) / values.length;
+function median(values: number[]): number {
+  const sorted = [...values].sort((a, b) => a - b);
+  const mid = sorted.length >> 1;
+  return sorted.length % 2 === 1 ? sorted[mid]! : (sorted[mid - 1]! + sorted[mid]!) / 2;
 }
 
 export default async function run(args: string[]): Promise<Record<string, number | string>> {
   const total = numberArg(args, 'records', 200_000);
   const pieceSize = numberArg(args, 'piece', MAX_PIECE_RECORDS);
   const workers = numberArg(args, 'workers', 2);
-  const rounds = numberArg(args, 'rounds', 2);
+  const rounds = numberArg(args, 'rounds', 3);
   const childArgs = ['--records', String(total), '--piece', String(pieceSize), '--workers', String(workers)];
   const inline: ModeFigures[] = [];
   const pooled: ModeFigures[] = [];
@@ -185,8 +190,8 @@ export default async function run(args: string[]): Promise<Record<string, number
     inline.push(await measureInChild('inline', childArgs));
     pooled.push(await measureInChild('pool', childArgs));
   }
-  const inlineRps = mean(inline.map((m) => m.records_per_s));
-  const poolRps = mean(pooled.map((m) => m.records_per_s));
+  const inlineRps = median(inline.map((m) => m.records_per_s));
+  const poolRps = median(pooled.map((m) => m.records_per_s));
   return {
     scenario: 'processors',
     inline_records_per_s: Math.round(inlineRps),
@@ -201,9 +206,9 @@ export default async function run(args: string[]): Promise<Record<string, number
     piece_records: pieceSize,
     avg_record_bytes: inline[0]!.avg_record_bytes,
     invalid_share: Number((inline[0]!.invalid / total).toFixed(4)),
-    inline_cpu_us_per_record: Number(mean(inline.map((m) => m.cpu_us_per_record)).toFixed(2)),
-    pool_cpu_us_per_record: Number(mean(pooled.map((m) => m.cpu_us_per_record)).toFixed(2)),
-    pool_main_thread_busy_share: Number(mean(pooled.map((m) => m.main_thread_busy_share)).toFixed(3)),
+    inline_cpu_us_per_record: Number(median(inline.map((m) => m.cpu_us_per_record)).toFixed(2)),
+    pool_cpu_us_per_record: Number(median(pooled.map((m) => m.cpu_us_per_record)).toFixed(2)),
+    pool_main_thread_busy_share: Number(median(pooled.map((m) => m.main_thread_busy_share)).toFixed(3)),
     host_load_avg_1m: Number(loadavg()[0]!.toFixed(2)),
     pool_output_matches_inline: pooled.every((p) => p.valid === inline[0]!.valid && p.invalid === inline[0]!.invalid) ? 'yes' : 'no',
   };
