@@ -16,6 +16,7 @@
 import { performance } from 'node:perf_hooks';
 import { availableParallelism } from 'node:os';
 import { numberArg } from './lib/args.js';
+import { median } from './lib/median.js';
 import { clickstreamPayloads, clickstreamShards, totalBytes } from './lib/events.js';
 import { CountingStore } from './lib/memorySink.js';
 import { processingPath } from './lib/processingPath.js';
@@ -37,12 +38,6 @@ interface Round {
   cpuUsPerRecord: number;
   mainBusy: number;
   pausedPolls: number;
-}
-
-function median(values: number[]): number {
-  const sorted = [...values].sort((a, b) => a - b);
-  const mid = sorted.length >> 1;
-  return sorted.length % 2 === 1 ? sorted[mid]! : (sorted[mid - 1]! + sorted[mid]!) / 2;
 }
 
 export default async function run(args: string[]): Promise<Figures> {

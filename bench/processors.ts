@@ -26,6 +26,7 @@ import { performance } from 'node:perf_hooks';
 import { fileURLToPath, pathToFileURL } from 'node:url';
 import { promisify } from 'node:util';
 import { numberArg } from './lib/args.js';
+import { median } from './lib/median.js';
 import { ShardRecords, type RecordSpec } from './lib/events.js';
 import { MAX_PIECE_RECORDS } from '../src/consumer/segmentCutter.js';
 import { createProcessorContext, type ProcessorOptions } from '../src/processors/context.js';
@@ -170,12 +171,6 @@ async function measureInChild(mode: 'inline' | 'pool', args: string[]): Promise<
   const { stdout } = await execFileAsync(process.execPath, [...process.execArgv, SELF, '--mode', mode, ...args], { maxBuffer: 1 << 20 });
   const last = stdout.trim().split('\n').pop() ?? '';
   return JSON.parse(last) as ModeFigures;
-}
-
-function median(values: number[]): number {
-  const sorted = [...values].sort((a, b) => a - b);
-  const mid = sorted.length >> 1;
-  return sorted.length % 2 === 1 ? sorted[mid]! : (sorted[mid - 1]! + sorted[mid]!) / 2;
 }
 
 export default async function run(args: string[]): Promise<Record<string, number | string>> {
