@@ -130,7 +130,7 @@ export class Metrics {
 
     this.requestDuration = new Histogram({ name: 'kinesis_lake_aws_request_duration_seconds', help: 'Duration of AWS requests, by service, operation and outcome.', labelNames: ['service', 'operation', 'outcome'], buckets: REQUEST_BUCKETS, registers });
 
-    this.memoryUsed = new Gauge({ name: 'kinesis_lake_memory_budget_used_bytes', help: 'Bytes of buffered records counted against the memory budget.', registers });
+    this.memoryUsed = new Gauge({ name: 'kinesis_lake_memory_budget_used_bytes', help: 'Bytes counted against the memory budget: buffered records, plus room reserved for GetRecords responses in flight.', registers });
     this.memoryLimit = new Gauge({ name: 'kinesis_lake_memory_budget_limit_bytes', help: 'Memory budget for buffered records.', registers });
     this.paused = new Gauge({ name: 'kinesis_lake_backpressure_paused', help: '1 while reading is paused because the memory budget is full, else 0.', registers });
     this.pausedSeconds = new Counter({
