@@ -12,6 +12,7 @@ import { performance } from 'node:perf_hooks';
 import { freePort } from '../src/local/localAws.js';
 import { produce } from '../src/producer/producer.js';
 import { numberArg } from './lib/args.js';
+import { metric, scrapeMetrics } from './lib/metricsText.js';
 import type { Figures } from './lib/report.js';
 import { startServiceProcess } from './lib/service.js';
 import { startSlowProxy } from './lib/slowProxy.js';
@@ -23,11 +24,6 @@ export const description =
 function rssBytes(pid: number): number {
   const m = /VmRSS:\s+(\d+) kB/.exec(readFileSync(`/proc/${pid}/status`, 'utf8'));
   return m ? Number(m[1]) * 1024 : 0;
-}
-
-function metric(text: string, name: string): number {
-  const m = new RegExp(`^${name}(?:\\{[^}]*\\})? ([\\d.e+-]+)$`, 'm').exec(text);
-  return m ? Number(m[1]) : NaN;
 }
 
 export default async function run(args: string[]): Promise<Figures> {
@@ -61,7 +57,7 @@ export default async function run(args: string[]): Promise<Figures> {
     try {
       while (performance.now() - started < seconds * 1000 && service.child.exitCode === null) {
         samples.push(rssBytes(pid));
-        const text = await fetch(`http://127.0.0.1:${metricsPort}/metrics`, { signal: AbortSignal.timeout(1000) }).then((r) => r.text(), () => '');
+        const text = await scrapeMetrics(metricsPort);
         if (text) {
           lastMetrics = text;
           const paused = metric(text, 'kinesis_lake_backpressure_paused') === 1;

@@ -9,11 +9,22 @@ import type { KinesisClient } from '@aws-sdk/client-kinesis';
 import { sleep } from '../../src/consumer/backoff.js';
 import { SdkKinesisPort } from '../../src/consumer/kinesisPort.js';
 import { ReadPacer } from '../../src/consumer/readPacer.js';
+import type { ProgressPoint } from './progress.js';
 import type { FilledStream } from './stack.js';
 
-export async function drainStream(kinesis: KinesisClient, filled: FilledStream): Promise<{ seconds: number; records: number; calls: number }> {
+export interface DrainResult {
+  seconds: number;
+  records: number;
+  calls: number;
+  /** Records read in all, after each response. */
+  progress: ProgressPoint[];
+}
+
+export async function drainStream(kinesis: KinesisClient, filled: FilledStream): Promise<DrainResult> {
   const port = new SdkKinesisPort(kinesis);
   let calls = 0;
+  let readInAll = 0;
+  const progress: ProgressPoint[] = [];
   const started = performance.now();
   const counts = await Promise.all(
     [...filled.countByShard].map(async ([shardId, expected]) => {
@@ -27,10 +38,12 @@ export async function drainStream(kinesis: KinesisClient, filled: FilledStream):
         calls++;
         pacer.onResponse(t, out.bytes, out.records.length);
         read += out.records.length;
+        readInAll += out.records.length;
+        progress.push({ atMs: performance.now(), done: readInAll });
         iterator = out.nextIterator;
       }
       return read;
     }),
   );
-  return { seconds: (performance.now() - started) / 1000, records: counts.reduce((a, b) => a + b, 0), calls };
+  return { seconds: (performance.now() - started) / 1000, records: counts.reduce((a, b) => a + b, 0), calls, progress };
 }

@@ -18,23 +18,33 @@ import { lakeResources, type FilledStream } from './stack.js';
 
 const CLI = fileURLToPath(new URL('../../dist/cli.js', import.meta.url));
 
+export interface LoggedCheckpoint {
+  atMs: number;
+  shardId: string;
+  sequenceNumber: string;
+}
+
 export interface ServiceProcess {
   child: ChildProcess;
   appName: string;
   logFile: string;
   /** The last checkpoint the service logged for each shard ("checkpointed" lines), as they come. */
   loggedCheckpoints: ReadonlyMap<string, string>;
+  /** Every "checkpointed" line, with when (performance.now() ms) this process read it. */
+  checkpointLines: readonly LoggedCheckpoint[];
   stop(): Promise<void>;
 }
 
 /**
  * `niceness` > 0 runs the service at a lower CPU priority than the emulators
  * (through `nice`): on this machine they share its cores, while in AWS
- * Kinesis, DynamoDB and S3 run on machines of their own.
+ * Kinesis, DynamoDB and S3 run on machines of their own. KL_APP_NAME in
+ * `extraEnv` names the lease table (default: the stream's name + "-app"), so
+ * that several runs can each read one stream from the start.
  */
 export async function startServiceProcess(clients: AwsClients, stream: string, extraEnv: Record<string, string>, niceness = 0): Promise<ServiceProcess> {
   const { bucket, dlqUrl } = await lakeResources(clients);
-  const appName = `${stream}-app`;
+  const appName = extraEnv.KL_APP_NAME ?? `${stream}-app`;
   const logFile = join(mkdtempSync(join(tmpdir(), 'kl-bench-svc-')), 'service.log');
   const out = createWriteStream(logFile);
   // KL_BENCH_CPU_PROF=<dir>: V8 CPU profiles of the service's threads, for finding where its time goes.
@@ -64,6 +74,7 @@ export async function startServiceProcess(clients: AwsClients, stream: string, e
   child.stdout!.pipe(out);
   child.stderr!.pipe(out);
   const loggedCheckpoints = new Map<string, string>();
+  const checkpointLines: LoggedCheckpoint[] = [];
   let partial = '';
   child.stdout!.on('data', (chunk: Buffer) => {
     const lines = (partial + chunk.toString('utf8')).split('\n');
@@ -72,7 +83,10 @@ export async function startServiceProcess(clients: AwsClients, stream: string, e
       if (!line.includes('"msg":"checkpointed"')) continue;
       try {
         const { shardId, sequenceNumber } = JSON.parse(line) as { shardId?: string; sequenceNumber?: string };
-        if (shardId !== undefined && sequenceNumber !== undefined) loggedCheckpoints.set(shardId, sequenceNumber);
+        if (shardId !== undefined && sequenceNumber !== undefined) {
+          loggedCheckpoints.set(shardId, sequenceNumber);
+          checkpointLines.push({ atMs: performance.now(), shardId, sequenceNumber });
+        }
       } catch {
         // Not a log record: the lease table still decides.
       }
@@ -84,6 +98,7 @@ export async function startServiceProcess(clients: AwsClients, stream: string, e
     appName,
     logFile,
     loggedCheckpoints,
+    checkpointLines,
     async stop() {
       if (child.exitCode === null) child.kill('SIGTERM');
       const timer = setTimeout(() => child.kill('SIGKILL'), 30_000);
