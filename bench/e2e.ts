@@ -49,7 +49,7 @@ import type { Figures } from './lib/report.js';
 import { freePort } from '../src/local/localAws.js';
 import { sleep } from '../src/consumer/backoff.js';
 import { metricSum, scrapeMetrics } from './lib/metricsText.js';
-import { CheckpointCoverage, checkpointProgress, steadyRate, WARM_UP_SHARE, type ProgressPoint } from './lib/progress.js';
+import { steadyRate, WARM_UP_SHARE, type ProgressPoint } from './lib/progress.js';
 import { serviceLog, startServiceProcess, waitForCheckpoints } from './lib/service.js';
 import { filledStream, startBenchStack, type BenchStack, type FilledStream } from './lib/stack.js';
 
@@ -121,7 +121,8 @@ async function timeService(env: BenchStack, filled: FilledStream, flushMs: numbe
     const kinesaliteCpuSeconds = processCpuSeconds(kinesalitePid(env)) - kinesalite0;
     const benchCpuSeconds = cpuSecondsOf(process.cpuUsage(bench0));
     const doneAtMs = Date.now();
-    const steadyRecordsPerS = steadyRate(await reading, checkpointProgress(service.checkpointLines, new CheckpointCoverage(filled.sequencesByShard)), filled.records);
+    // Finished: every record, when the lease table showed every checkpoint at the end (the whole-run figure's end).
+    const steadyRecordsPerS = steadyRate(await reading, [{ atMs: started + seconds * 1000, done: filled.records }], filled.records);
     const log = serviceLog(service);
     const startedLine = log.split('\n').find((l) => l.includes('"msg":"kinesis-lake started"'));
     const secondsFromStarted = startedLine ? (doneAtMs - Date.parse((JSON.parse(startedLine) as { time: string }).time)) / 1000 : NaN;

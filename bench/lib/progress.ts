@@ -6,7 +6,6 @@
  * and the service alike, so that comparing the two compares sustained
  * throughput; the whole-run figures stay the headline.
  */
-import { compareSequence } from '../../src/consumer/records.js';
 
 /** When (performance.now() ms) a reader had finished `done` records in all. */
 export interface ProgressPoint {
@@ -32,42 +31,4 @@ export function steadyRate(started: readonly ProgressPoint[], finished: readonly
   const to = finished.find((p) => p.done >= total);
   if (from === undefined || to === undefined || to.atMs <= from.atMs) return NaN;
   return (total - from.done) / ((to.atMs - from.atMs) / 1000);
-}
-
-/**
- * Counts the records a checkpoint covers: each shard's sequence numbers, put
- * in any order, sorted once; a checkpoint covers those at or before it.
- */
-export class CheckpointCoverage {
-  readonly #sorted = new Map<string, string[]>();
-
-  constructor(sequencesByShard: ReadonlyMap<string, readonly string[]>) {
-    for (const [shardId, sequences] of sequencesByShard) this.#sorted.set(shardId, [...sequences].sort(compareSequence));
-  }
-
-  /** Records of `shardId` at or before `checkpoint` (0 for a shard or checkpoint it does not know, e.g. TRIM_HORIZON). */
-  covered(shardId: string, checkpoint: string): number {
-    const sequences = this.#sorted.get(shardId);
-    if (sequences === undefined || !/^\d+$/.test(checkpoint)) return 0;
-    let lo = 0;
-    let hi = sequences.length;
-    while (lo < hi) {
-      const mid = (lo + hi) >> 1;
-      if (compareSequence(sequences[mid]!, checkpoint) <= 0) lo = mid + 1;
-      else hi = mid;
-    }
-    return lo;
-  }
-}
-
-/** Records checkpointed in all after each logged checkpoint (a shard's later checkpoint replaces its earlier one). */
-export function checkpointProgress(lines: readonly { atMs: number; shardId: string; sequenceNumber: string }[], coverage: CheckpointCoverage): ProgressPoint[] {
-  const byShard = new Map<string, number>();
-  let done = 0;
-  return lines.map((line) => {
-    const covered = coverage.covered(line.shardId, line.sequenceNumber);
-    done += covered - (byShard.get(line.shardId) ?? 0);
-    byShard.set(line.shardId, covered);
-    return { atMs: line.atMs, done };
-  });
 }

@@ -18,20 +18,12 @@ import { lakeResources, type FilledStream } from './stack.js';
 
 const CLI = fileURLToPath(new URL('../../dist/cli.js', import.meta.url));
 
-export interface LoggedCheckpoint {
-  atMs: number;
-  shardId: string;
-  sequenceNumber: string;
-}
-
 export interface ServiceProcess {
   child: ChildProcess;
   appName: string;
   logFile: string;
   /** The last checkpoint the service logged for each shard ("checkpointed" lines), as they come. */
   loggedCheckpoints: ReadonlyMap<string, string>;
-  /** Every "checkpointed" line, with when (performance.now() ms) this process read it. */
-  checkpointLines: readonly LoggedCheckpoint[];
   stop(): Promise<void>;
 }
 
@@ -74,7 +66,6 @@ export async function startServiceProcess(clients: AwsClients, stream: string, e
   child.stdout!.pipe(out);
   child.stderr!.pipe(out);
   const loggedCheckpoints = new Map<string, string>();
-  const checkpointLines: LoggedCheckpoint[] = [];
   let partial = '';
   child.stdout!.on('data', (chunk: Buffer) => {
     const lines = (partial + chunk.toString('utf8')).split('\n');
@@ -83,10 +74,7 @@ export async function startServiceProcess(clients: AwsClients, stream: string, e
       if (!line.includes('"msg":"checkpointed"')) continue;
       try {
         const { shardId, sequenceNumber } = JSON.parse(line) as { shardId?: string; sequenceNumber?: string };
-        if (shardId !== undefined && sequenceNumber !== undefined) {
-          loggedCheckpoints.set(shardId, sequenceNumber);
-          checkpointLines.push({ atMs: performance.now(), shardId, sequenceNumber });
-        }
+        if (shardId !== undefined && sequenceNumber !== undefined) loggedCheckpoints.set(shardId, sequenceNumber);
       } catch {
         // Not a log record: the lease table still decides.
       }
@@ -98,7 +86,6 @@ export async function startServiceProcess(clients: AwsClients, stream: string, e
     appName,
     logFile,
     loggedCheckpoints,
-    checkpointLines,
     async stop() {
       if (child.exitCode === null) child.kill('SIGTERM');
       const timer = setTimeout(() => child.kill('SIGKILL'), 30_000);

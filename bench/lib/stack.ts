@@ -38,8 +38,6 @@ export interface FilledStream {
   /** Last sequence number put to each shard. */
   lastSequence: Map<string, string>;
   countByShard: Map<string, number>;
-  /** Every sequence number put to each shard, in the order the puts returned. */
-  sequencesByShard: Map<string, string[]>;
   putSeconds: number;
 }
 
@@ -51,16 +49,12 @@ export async function filledStream(clients: AwsClients, shards: number, records:
   const result = await produce(clients.kinesis, { streamName: stream, rate: 0, count: records, keys: 10_000, seed, badRatio: 0 }, true);
   const lastSequence = new Map<string, string>();
   const countByShard = new Map<string, number>();
-  const sequencesByShard = new Map<string, string[]>();
   for (const e of result.entries ?? []) {
-    let sequences = sequencesByShard.get(e.shardId);
-    if (sequences === undefined) sequencesByShard.set(e.shardId, (sequences = []));
-    sequences.push(e.sequenceNumber);
     const prev = lastSequence.get(e.shardId);
     if (prev === undefined || prev.length < e.sequenceNumber.length || (prev.length === e.sequenceNumber.length && prev < e.sequenceNumber)) lastSequence.set(e.shardId, e.sequenceNumber);
     countByShard.set(e.shardId, (countByShard.get(e.shardId) ?? 0) + 1);
   }
-  return { stream, records: result.produced, lastSequence, countByShard, sequencesByShard, putSeconds: (Date.now() - started) / 1000 };
+  return { stream, records: result.produced, lastSequence, countByShard, putSeconds: (Date.now() - started) / 1000 };
 }
 
 /** Bucket and queue for a service run. */

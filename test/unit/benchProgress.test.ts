@@ -1,5 +1,5 @@
 import { describe, expect, it } from 'vitest';
-import { CheckpointCoverage, checkpointProgress, steadyRate } from '../../bench/lib/progress.js';
+import { steadyRate } from '../../bench/lib/progress.js';
 
 describe('bench steady rate', () => {
   it('counts from the first point past the warm-up share to the first that reaches the total', () => {
@@ -43,48 +43,5 @@ describe('bench steady rate', () => {
     expect(steadyRate(short, short, 1_000)).toBeNaN();
     const instant = [{ atMs: 500, done: 1_000 }];
     expect(steadyRate(instant, instant, 1_000)).toBeNaN();
-  });
-});
-
-describe('bench checkpoint coverage', () => {
-  const coverage = new CheckpointCoverage(
-    new Map([
-      ['shard-a', ['49600000000000000000000000000000000000000000000000000003', '49600000000000000000000000000000000000000000000000000001', '49600000000000000000000000000000000000000000000000000002']],
-      ['shard-b', ['9', '10', '11']],
-    ]),
-  );
-
-  it('counts the records at or before a checkpoint, whatever order they were put in', () => {
-    expect(coverage.covered('shard-a', '49600000000000000000000000000000000000000000000000000002')).toBe(2);
-    expect(coverage.covered('shard-a', '49600000000000000000000000000000000000000000000000000003')).toBe(3);
-    expect(coverage.covered('shard-a', '49600000000000000000000000000000000000000000000000000000')).toBe(0);
-  });
-
-  it('orders sequence numbers as numbers, not as text', () => {
-    expect(coverage.covered('shard-b', '10')).toBe(2);
-    expect(coverage.covered('shard-b', '9')).toBe(1);
-  });
-
-  it('counts nothing for a checkpoint that is not a sequence number or a shard it does not know', () => {
-    expect(coverage.covered('shard-a', 'TRIM_HORIZON')).toBe(0);
-    expect(coverage.covered('shard-c', '10')).toBe(0);
-  });
-});
-
-describe('bench checkpoint progress', () => {
-  it('sums each shard\'s latest checkpoint, so a later checkpoint replaces an earlier one', () => {
-    const coverage = new CheckpointCoverage(new Map([['a', ['1', '2', '3', '4']], ['b', ['5', '6']]]));
-    const lines = [
-      { atMs: 10, shardId: 'a', sequenceNumber: '2' },
-      { atMs: 20, shardId: 'b', sequenceNumber: '5' },
-      { atMs: 30, shardId: 'a', sequenceNumber: '4' },
-      { atMs: 40, shardId: 'b', sequenceNumber: '6' },
-    ];
-    expect(checkpointProgress(lines, coverage)).toEqual([
-      { atMs: 10, done: 2 },
-      { atMs: 20, done: 3 },
-      { atMs: 30, done: 5 },
-      { atMs: 40, done: 6 },
-    ]);
   });
 });
