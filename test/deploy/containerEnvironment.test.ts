@@ -46,11 +46,23 @@ describe('containerEnvironment', () => {
     expect(Number(containerEnvironment({ ...base, taskMemoryMiB: 8192 }).KL_MEMORY_BUDGET_BYTES)).toBe(3072 * 1024 * 1024);
   });
 
+  it('keeps 400 MiB of a small task beside the budget, and refuses a task with no room for one', () => {
+    // 37.5 % of 512 MiB would leave the process 320 MiB.
+    expect(Number(containerEnvironment({ ...base, taskMemoryMiB: 512 }).KL_MEMORY_BUDGET_BYTES)).toBe(112 * 1024 * 1024);
+    expect(Number(containerEnvironment({ ...base, taskMemoryMiB: 1024 }).KL_MEMORY_BUDGET_BYTES)).toBe(384 * 1024 * 1024);
+    expect(() => memoryBudgetBytesFor(410)).toThrow('memoryMiB=410 leaves no room for a memory budget beside the 400 MiB the process itself needs: raise memoryMiB to at least 416');
+  });
+
   it('keeps an overridden budget, and refuses one that leaves the task too little memory', () => {
     expect(containerEnvironment({ ...base, overrides: { KL_MEMORY_BUDGET_BYTES: String(1024 * 1024 * 1024) } }).KL_MEMORY_BUDGET_BYTES).toBe(String(1024 * 1024 * 1024));
     expect(() => containerEnvironment({ ...base, overrides: { KL_MEMORY_BUDGET_BYTES: String(1800 * 1024 * 1024) } })).toThrow(
       /^KL_MEMORY_BUDGET_BYTES=1887436800 is over 75 % of the task's 2048 MiB: lower it, or raise memoryMiB/,
     );
+    // Under 75 % of a 1 GiB task, but 324 MiB beside it is less than the process needs.
+    expect(() => containerEnvironment({ ...base, taskMemoryMiB: 1024, overrides: { KL_MEMORY_BUDGET_BYTES: String(700 * 1024 * 1024) } })).toThrow(
+      'KL_MEMORY_BUDGET_BYTES=734003200 leaves 324 MiB of the task\'s 1024 MiB beside the budget, and the process itself needs about 400 (docs/deploy.md): lower it to at most 654311424, or raise memoryMiB to at least 1100',
+    );
+    expect(containerEnvironment({ ...base, taskMemoryMiB: 1024, overrides: { KL_MEMORY_BUDGET_BYTES: String(624 * 1024 * 1024) } }).KL_MEMORY_BUDGET_BYTES).toBe(String(624 * 1024 * 1024));
   });
 
   it('gives the service the Glue table name, so the cleansed zone lands where Glue reads', () => {

@@ -30,16 +30,29 @@ const MiB = 1024 * 1024;
 export const MEMORY_BUDGET_ENV = 'KL_MEMORY_BUDGET_BYTES';
 /** The service's default budget is 768 MiB for a 2 GiB task: the same share of any task size. */
 const BUDGET_SHARE_OF_TASK = 0.375;
-/**
- * Most of the task an overridden budget may take: Node, the worker threads'
- * heaps, sockets and the buffers outside the budget need the rest (the
- * `memory` bench's RSS runs ~50 MB above the budget at 32 shards).
- */
+/** Most of the task an overridden budget may take. */
 const MAX_BUDGET_SHARE_OF_TASK = 0.75;
+/**
+ * What the task must keep beside the budget for the process itself: Node,
+ * V8's heaps, the worker threads' Parquet WASM memory, sockets. The `memory`
+ * bench (32 shards) puts that at about 300 MB: RSS 323-350 MB with a 64 MiB
+ * budget (one or two worker threads), 357 MB with 256 MiB, the budget's
+ * data never past its 80 % mark (docs/deploy.md).
+ */
+export const PROCESS_MEMORY_MIB = 400;
+/** The service refuses a smaller budget (src/config/options.ts). */
+const MIN_BUDGET_MIB = 16;
 
-/** KL_MEMORY_BUDGET_BYTES for a task of `taskMemoryMiB`. */
+/**
+ * KL_MEMORY_BUDGET_BYTES for a task of `taskMemoryMiB`: BUDGET_SHARE_OF_TASK
+ * of it, less on a task too small to keep PROCESS_MEMORY_MIB beside that.
+ */
 export function memoryBudgetBytesFor(taskMemoryMiB: number): number {
-  return Math.floor(taskMemoryMiB * BUDGET_SHARE_OF_TASK) * MiB;
+  const budgetMiB = Math.min(Math.floor(taskMemoryMiB * BUDGET_SHARE_OF_TASK), taskMemoryMiB - PROCESS_MEMORY_MIB);
+  if (budgetMiB < MIN_BUDGET_MIB) {
+    throw new Error(`memoryMiB=${taskMemoryMiB} leaves no room for a memory budget beside the ${PROCESS_MEMORY_MIB} MiB the process itself needs: raise memoryMiB to at least ${PROCESS_MEMORY_MIB + MIN_BUDGET_MIB}`);
+  }
+  return budgetMiB * MiB;
 }
 
 function optionNamed(env: string): OptionSpec | undefined {
@@ -81,10 +94,18 @@ export function containerEnvironment(input: ContainerEnvironmentInput): Record<s
   // A budget sized for a 2 GiB task would leave a larger task's memory unused, and cut segments early.
   env[MEMORY_BUDGET_ENV] ??= String(memoryBudgetBytesFor(input.taskMemoryMiB));
   const budget = Number(env[MEMORY_BUDGET_ENV]);
-  if (!Token.isUnresolved(env[MEMORY_BUDGET_ENV]) && budget > input.taskMemoryMiB * MiB * MAX_BUDGET_SHARE_OF_TASK) {
-    throw new Error(
-      `${MEMORY_BUDGET_ENV}=${env[MEMORY_BUDGET_ENV]} is over ${MAX_BUDGET_SHARE_OF_TASK * 100} % of the task's ${input.taskMemoryMiB} MiB: lower it, or raise memoryMiB (the rest holds Node, the worker threads and buffers outside the budget)`,
-    );
+  if (!Token.isUnresolved(env[MEMORY_BUDGET_ENV])) {
+    if (budget > input.taskMemoryMiB * MiB * MAX_BUDGET_SHARE_OF_TASK) {
+      throw new Error(
+        `${MEMORY_BUDGET_ENV}=${env[MEMORY_BUDGET_ENV]} is over ${MAX_BUDGET_SHARE_OF_TASK * 100} % of the task's ${input.taskMemoryMiB} MiB: lower it, or raise memoryMiB (the rest holds Node, the worker threads and buffers outside the budget)`,
+      );
+    }
+    const besideMiB = Math.floor((input.taskMemoryMiB * MiB - budget) / MiB);
+    if (besideMiB < PROCESS_MEMORY_MIB) {
+      throw new Error(
+        `${MEMORY_BUDGET_ENV}=${env[MEMORY_BUDGET_ENV]} leaves ${besideMiB} MiB of the task's ${input.taskMemoryMiB} MiB beside the budget, and the process itself needs about ${PROCESS_MEMORY_MIB} (docs/deploy.md): lower it to at most ${(input.taskMemoryMiB - PROCESS_MEMORY_MIB) * MiB}, or raise memoryMiB to at least ${Math.ceil(budget / MiB) + PROCESS_MEMORY_MIB}`,
+      );
+    }
   }
   for (const [name, value] of Object.entries(env)) checked(name, value);
   return env;
