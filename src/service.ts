@@ -170,7 +170,7 @@ export async function startService(config: Config, options: StartServiceOptions 
     });
   }
   const gauges = setInterval(() => {
-    metrics.setMemoryBudget(budget.usedBytes, budget.limitBytes);
+    metrics.setMemoryBudget(budget.usedBytes, budget.limitBytes, budget.heldBytes);
     metrics.setBackpressurePaused(budget.isPaused);
     metrics.setShardPauses(budget.ownerPauseCount);
   }, 1000);

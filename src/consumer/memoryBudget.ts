@@ -39,6 +39,11 @@ export class MemoryBudget {
     return this.used + this.reserved;
   }
 
+  /** Bytes that arrived and are held, without reserved room: what the watermarks judge. */
+  get heldBytes(): number {
+    return this.used;
+  }
+
   /** True while nobody may poll (from the high watermark down to the low one). */
   get isPaused(): boolean {
     return this.paused;

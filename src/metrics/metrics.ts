@@ -79,6 +79,7 @@ export class Metrics {
   // Memory and CPU pressure.
   private readonly memoryUsed: Gauge;
   private readonly memoryLimit: Gauge;
+  private readonly memoryHeld: Gauge;
   private readonly paused: Gauge;
   private readonly pausedSeconds: Counter;
   private readonly poolQueueDepth: Gauge;
@@ -132,6 +133,11 @@ export class Metrics {
 
     this.memoryUsed = new Gauge({ name: 'kinesis_lake_memory_budget_used_bytes', help: 'Bytes counted against the memory budget: buffered records, plus room reserved for GetRecords responses in flight.', registers });
     this.memoryLimit = new Gauge({ name: 'kinesis_lake_memory_budget_limit_bytes', help: 'Memory budget for buffered records.', registers });
+    this.memoryHeld = new Gauge({
+      name: 'kinesis_lake_memory_budget_held_bytes',
+      help: 'Bytes of buffered records counted against the memory budget, without room reserved for reads in flight: what its watermarks judge (shards pause from 80% of the limit, everyone at 90%).',
+      registers,
+    });
     this.paused = new Gauge({ name: 'kinesis_lake_backpressure_paused', help: '1 while reading is paused because the memory budget is full, else 0.', registers });
     this.pausedSeconds = new Counter({
       name: 'kinesis_lake_backpressure_paused_seconds_total',
@@ -284,9 +290,10 @@ export class Metrics {
 
   // ---- memory and CPU pressure ----
 
-  setMemoryBudget(usedBytes: number, limitBytes: number): void {
+  setMemoryBudget(usedBytes: number, limitBytes: number, heldBytes: number): void {
     this.memoryUsed.set(usedBytes);
     this.memoryLimit.set(limitBytes);
+    this.memoryHeld.set(heldBytes);
   }
 
   /** Call on every pause/resume transition; repeated calls with the same value are harmless. */

@@ -36,6 +36,8 @@ describe('backpressure and throttling', () => {
       }),
     );
     let maxUsed = 0;
+    let maxHeld = 0;
+    const heldWhilePaused: number[] = [];
     let limit = 0;
     let sawPause = false;
     const sampler = setInterval(() => {
@@ -44,7 +46,12 @@ describe('backpressure and throttling', () => {
         .then((t) => {
           maxUsed = Math.max(maxUsed, metric(t, 'kinesis_lake_memory_budget_used_bytes') || 0);
           limit = metric(t, 'kinesis_lake_memory_budget_limit_bytes') || limit;
-          if (metric(t, 'kinesis_lake_backpressure_paused') === 1) sawPause = true;
+          const held = metric(t, 'kinesis_lake_memory_budget_held_bytes') || 0;
+          maxHeld = Math.max(maxHeld, held);
+          if (metric(t, 'kinesis_lake_backpressure_paused') === 1) {
+            sawPause = true;
+            heldWhilePaused.push(held);
+          }
         })
         .catch(() => undefined);
     }, 250);
@@ -54,11 +61,16 @@ describe('backpressure and throttling', () => {
       const text = await (await fetch(`http://127.0.0.1:${port}/metrics`)).text();
       const pausedSeconds = metric(text, 'kinesis_lake_backpressure_paused_seconds_total');
       const shardPauses = metric(text, 'kinesis_lake_backpressure_shard_pauses_total');
-      console.log(`[measured] slow S3: max budget used ${(maxUsed / 1048576).toFixed(1)} MiB of ${(budget / 1048576).toFixed(0)} MiB; paused ${pausedSeconds.toFixed(1)} s; biggest-first shard pauses ${shardPauses}; S3 faults ${JSON.stringify(s3.stats().faults)}`);
+      console.log(`[measured] slow S3: max budget used ${(maxUsed / 1048576).toFixed(1)} MiB of ${(budget / 1048576).toFixed(0)} MiB (records alone ${(maxHeld / 1048576).toFixed(1)}); paused ${pausedSeconds.toFixed(1)} s; biggest-first shard pauses ${shardPauses}; S3 faults ${JSON.stringify(s3.stats().faults)}`);
       expect(limit).toBe(budget);
       // Reads are sized from the average record size: a response of unusually large records may overshoot a little.
       expect(maxUsed).toBeLessThanOrEqual(budget * 1.02);
       expect(sawPause || pausedSeconds > 0).toBe(true);
+      // The held gauge counts the records alone: never more than the budget's use, and above the low watermark
+      // (70 %) whenever reading is paused, as both gauges are set together.
+      expect(maxHeld).toBeGreaterThan(0);
+      expect(maxHeld).toBeLessThanOrEqual(maxUsed);
+      for (const held of heldWhilePaused) expect(held).toBeGreaterThan(budget * 0.7);
       expect(metric(text, 'kinesis_lake_backpressure_paused')).toBe(0);
       expect(s3.stats().faults['s3-slowdown'] ?? 0).toBeGreaterThan(0);
       const check = await checkRawZone(lake, entries);

@@ -120,6 +120,7 @@ describe('MemoryBudget', () => {
     expect(b.isPaused).toBe(false);
     expect(pressure).toBe(0);
     expect(b.usedBytes).toBe(960);
+    expect(b.heldBytes).toBe(810);
     expect(b.excessBytes).toBe(110); // 810 held over the low watermark (700): the reservation frees nothing
     b.acquire(50, 'other'); // 860 held: another shard's bytes do not count the reservation either
     await Promise.resolve();
