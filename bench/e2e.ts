@@ -59,7 +59,7 @@ export const description =
 interface ServiceRun {
   seconds: number;
   secondsFromStarted: number;
-  /** Records per second checkpointed after the first WARM_UP_SHARE of them (bench/lib/progress.ts). */
+  /** Records per second from when WARM_UP_SHARE of them had been read to the end (bench/lib/progress.ts). */
   steadyRecordsPerS: number;
   rawObjects: number;
   cleansedObjects: number;
