@@ -39,7 +39,7 @@ const MAX_BUDGET_SHARE_OF_TASK = 0.75;
  * budget (one or two worker threads), 357 MB with 256 MiB, the budget's
  * data never past its 80 % mark (docs/deploy.md).
  */
-export const PROCESS_MEMORY_MIB = 400;
+const PROCESS_MEMORY_MIB = 400;
 /** The service refuses a smaller budget (src/config/options.ts). */
 const MIN_BUDGET_MIB = 16;
 
