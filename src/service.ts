@@ -4,6 +4,7 @@
  * runs the worker, and shuts down in order on SIGTERM/SIGINT within
  * KL_SHUTDOWN_TIMEOUT_MS.
  */
+import { memoryBudgetProblem, processMemoryLimitBytes } from './config/memoryFit.js';
 import type { Config } from './config/options.js';
 import { createAwsClients, type AwsClients } from './aws/clients.js';
 import { createLogger, type Logger } from './log.js';
@@ -15,7 +16,7 @@ import { MemoryBudget } from './consumer/memoryBudget.js';
 import { StreamWorker } from './consumer/streamWorker.js';
 import { resolveWorkerId } from './consumer/workerId.js';
 import { checkQueue } from './sinks/queueCheck.js';
-import { errorMessage } from './errors.js';
+import { ConfigError, errorMessage } from './errors.js';
 import { retryUntilDone } from './consumer/retry.js';
 import type { PieceProcessor } from './consumer/pieceProcessor.js';
 import { ProcessorPool, processorOptionsFromConfig, resolvePiiKey, type DlqEnvelope } from './processors/index.js';
@@ -54,9 +55,13 @@ export interface StartServiceOptions {
   processor?: PieceProcessor<DlqEnvelope>;
   /** Serve /metrics etc. even with KL_METRICS_PORT=0 (on a free port). */
   serveOps?: boolean;
+  /** The memory this process may use, for the budget check (tests); default: its container's limit, else the machine's memory. */
+  memoryLimitBytes?: number;
 }
 
 export async function startService(config: Config, options: StartServiceOptions = {}): Promise<Service> {
+  const memoryProblem = memoryBudgetProblem(config.memoryBudgetBytes, options.memoryLimitBytes ?? processMemoryLimitBytes());
+  if (memoryProblem !== undefined) throw new ConfigError('KL_MEMORY_BUDGET_BYTES', memoryProblem);
   const workerId = await resolveWorkerId(config.workerId);
   const logger = options.logger ?? createLogger({ level: config.logLevel, workerId });
   const clients: AwsClients = createAwsClients({ s3ForcePathStyle: config.s3ForcePathStyle });

@@ -5,6 +5,7 @@
  * a stale name fails `cdk synth` instead of the task at start-up.
  */
 import { Token } from 'aws-cdk-lib';
+import { PROCESS_MEMORY_BYTES } from '../../../src/config/memoryFit.js';
 import { OPTIONS, type OptionSpec } from '../../../src/config/options.js';
 import { METRICS_PORT, SHUTDOWN_TIMEOUT_MS } from './stackProps.js';
 
@@ -32,14 +33,8 @@ export const MEMORY_BUDGET_ENV = 'KL_MEMORY_BUDGET_BYTES';
 const BUDGET_SHARE_OF_TASK = 0.375;
 /** Most of the task an overridden budget may take. */
 const MAX_BUDGET_SHARE_OF_TASK = 0.75;
-/**
- * What the task must keep beside the budget for the process itself: Node,
- * V8's heaps, the worker threads' Parquet WASM memory, sockets. The `memory`
- * bench (32 shards) puts that at about 300 MB: RSS 323-350 MB with a 64 MiB
- * budget (one or two worker threads), 357 MB with 256 MiB, the budget's
- * data never past its 80 % mark (docs/deploy.md).
- */
-const PROCESS_MEMORY_MIB = 400;
+/** What the task must keep beside the budget for the process itself; the service checks the same at start-up. */
+const PROCESS_MEMORY_MIB = PROCESS_MEMORY_BYTES / MiB;
 /** The service refuses a smaller budget (src/config/options.ts). */
 const MIN_BUDGET_MIB = 16;
 
