@@ -8,6 +8,7 @@
  * The ECS stack checks the same at synth (deploy/ecs/lib/containerEnvironment.ts).
  */
 import { totalmem } from 'node:os';
+import { MIN_MEMORY_BUDGET_BYTES } from './options.js';
 
 const MiB = 1024 * 1024;
 
@@ -18,9 +19,6 @@ const MiB = 1024 * 1024;
  * records never past its 80 % mark.
  */
 export const PROCESS_MEMORY_BYTES = 400 * MiB;
-
-/** KL_MEMORY_BUDGET_BYTES refuses less (src/config/options.ts). */
-const MIN_BUDGET_BYTES = 16 * MiB;
 
 /**
  * The memory this process may use: its container's limit (cgroup) when it
@@ -37,6 +35,6 @@ export function memoryBudgetProblem(budgetBytes: number, limitBytes: number): st
   const mib = (bytes: number) => Math.floor(Math.max(0, bytes) / MiB);
   const leaves = `KL_MEMORY_BUDGET_BYTES=${budgetBytes} leaves ${mib(limitBytes - budgetBytes)} MiB of the ${mib(limitBytes)} MiB this process may use (its container's memory limit, else the machine's memory), and the process itself needs about ${mib(PROCESS_MEMORY_BYTES)} MiB beside the budget (docs/deploy.md)`;
   const largest = Math.floor((limitBytes - PROCESS_MEMORY_BYTES) / MiB) * MiB;
-  if (largest < MIN_BUDGET_BYTES) return `${leaves}: give the container at least ${Math.ceil((PROCESS_MEMORY_BYTES + budgetBytes) / MiB)} MiB of memory`;
+  if (largest < MIN_MEMORY_BUDGET_BYTES) return `${leaves}: give the container at least ${Math.ceil((PROCESS_MEMORY_BYTES + budgetBytes) / MiB)} MiB of memory`;
   return `${leaves}: set KL_MEMORY_BUDGET_BYTES to at most ${largest}, or give the container more memory`;
 }

@@ -157,6 +157,8 @@ function opt<K extends keyof Config>(
 }
 
 const MiB = 1024 * 1024;
+/** The smallest KL_MEMORY_BUDGET_BYTES the service accepts (the ECS stack and the start-up check size against it too). */
+export const MIN_MEMORY_BUDGET_BYTES = 16 * MiB;
 const STREAM_NAME = /^[a-zA-Z0-9_.-]{1,128}$/;
 const TABLE_NAME = /^[a-zA-Z0-9_.-]{3,255}$/;
 const BUCKET_NAME = /^[a-z0-9][a-z0-9.-]{1,61}[a-z0-9]$/;
@@ -182,7 +184,7 @@ export const OPTIONS: readonly OptionSpec[] = [
   opt('KL_FAILOVER_MS', 'failoverMs', 'A lease whose counter has not moved for this long is expired; renewal runs every third of it.', integer(1000, 600_000, 'milliseconds'), { text: '10000', value: () => 10_000 }),
   opt('KL_LEASE_TAKE_INTERVAL_MS', 'leaseTakeIntervalMs', 'How often the lease table is scanned to take expired or released leases and to balance (at most a third of KL_FAILOVER_MS).', integer(100, 600_000, 'milliseconds'), { text: '1000', value: () => 1000 }),
   opt('KL_MAX_LEASES_TO_STEAL', 'maxLeasesToSteal', 'Most leases one worker asks other workers to hand over in one balancing cycle.', integer(1, 100, 'leases'), { text: '2', value: () => 2 }),
-  opt('KL_MEMORY_BUDGET_BYTES', 'memoryBudgetBytes', 'One budget for prefetched batches, the worker queue, open files, uploads and dead letters; above 80% of it the biggest shards pause, above 90% all of them. The process needs about 400 MiB beside it: start-up refuses a budget that leaves less of the container\'s memory limit (else the machine\'s memory).', integer(16 * MiB, 64 * 1024 * MiB, 'bytes'), { text: '805306368 (768 MiB, for a 2 GiB task)', value: () => 768 * MiB }),
+  opt('KL_MEMORY_BUDGET_BYTES', 'memoryBudgetBytes', 'One budget for prefetched batches, the worker queue, open files, uploads and dead letters; above 80% of it the biggest shards pause, above 90% all of them. The process needs about 400 MiB beside it: start-up refuses a budget that leaves less of the container\'s memory limit (else the machine\'s memory).', integer(MIN_MEMORY_BUDGET_BYTES, 64 * 1024 * MiB, 'bytes'), { text: '805306368 (768 MiB, for a 2 GiB task)', value: () => 768 * MiB }),
   opt('KL_CLEANSED_FLUSH_INTERVAL_MS', 'cleansedFlushIntervalMs', 'Cleansed-zone (segment) window on arrival time, starting at the shard\'s phase like the raw windows; checkpoints move at its cuts.', integer(1000, 3_600_000, 'milliseconds'), { text: '300000', value: () => 300_000 }),
   opt('KL_CLEANSED_FLUSH_MAX_RECORDS', 'cleansedFlushMaxRecords', 'A segment (and its cleansed files) closes after this many Kinesis records.', integer(1, 50_000_000, 'records'), { text: '2000000', value: () => 2_000_000 }),
   opt('KL_CLEANSED_FLUSH_MAX_BYTES', 'cleansedFlushMaxBytes', 'A segment closes when its payload bytes reach this; bounds the memory a shard holds between checkpoints.', integer(64 * 1024, 4096 * MiB, 'bytes'), { text: '134217728', value: () => 128 * MiB }),

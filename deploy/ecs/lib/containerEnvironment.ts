@@ -6,7 +6,7 @@
  */
 import { Token } from 'aws-cdk-lib';
 import { PROCESS_MEMORY_BYTES } from '../../../src/config/memoryFit.js';
-import { OPTIONS, type OptionSpec } from '../../../src/config/options.js';
+import { MIN_MEMORY_BUDGET_BYTES, OPTIONS, type OptionSpec } from '../../../src/config/options.js';
 import { METRICS_PORT, SHUTDOWN_TIMEOUT_MS } from './stackProps.js';
 
 /** Variables of the optional integrations (checked against OPTIONS like every other name). */
@@ -35,8 +35,7 @@ const BUDGET_SHARE_OF_TASK = 0.375;
 const MAX_BUDGET_SHARE_OF_TASK = 0.75;
 /** What the task must keep beside the budget for the process itself; the service checks the same at start-up. */
 const PROCESS_MEMORY_MIB = PROCESS_MEMORY_BYTES / MiB;
-/** The service refuses a smaller budget (src/config/options.ts). */
-const MIN_BUDGET_MIB = 16;
+const MIN_BUDGET_MIB = MIN_MEMORY_BUDGET_BYTES / MiB;
 
 /**
  * KL_MEMORY_BUDGET_BYTES for a task of `taskMemoryMiB`: BUDGET_SHARE_OF_TASK
