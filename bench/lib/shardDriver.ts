@@ -18,7 +18,8 @@ import { SegmentCutter, type SegmentPiece } from '../../src/consumer/segmentCutt
 import { staggeredPhaseMs } from '../../src/consumer/windowPhase.js';
 import type { DlqEnvelope } from '../../src/processors/envelope.js';
 import type { LakeWriter, SealedFile, SealedSegment } from '../../src/sinks/lakeWriter.js';
-import { BUDGET_BYTES_PER_PAYLOAD_BYTE, OpenFileBudget, segmentShare, type FileRelease } from '../../src/consumer/pieceBudget.js';
+import { BUDGET_BYTES_PER_PAYLOAD_BYTE, BudgetFactor, OpenFileBudget, outputExcess, segmentShare, type FileRelease, type PieceCount } from '../../src/consumer/pieceBudget.js';
+import type { PieceOutput } from '../../src/consumer/pieceProcessor.js';
 
 interface DriverSegment {
   segment: SealedSegment;
@@ -35,6 +36,9 @@ export class ShardDriver implements CuttableShard {
   private openArrivals: number[] = [];
   private segment: DriverSegment | undefined;
   private readonly openFileBudget = new OpenFileBudget();
+  private readonly budgetFactor = new BudgetFactor(BUDGET_BYTES_PER_PAYLOAD_BYTE);
+  /** Sealed raw files not yet durable, and what each releases then. */
+  private readonly queuedReleases = new Map<SealedFile<DlqEnvelope>, FileRelease<DriverSegment>>();
   private chain: Promise<void> = Promise.resolve();
   private failure: unknown;
   committedRecords = 0;
@@ -90,7 +94,8 @@ export class ShardDriver implements CuttableShard {
     const last = records[records.length - 1]!;
     let payload = 0;
     for (const r of records) payload += r.data.byteLength;
-    const budgetBytes = payload * BUDGET_BYTES_PER_PAYLOAD_BYTE;
+    const counted = this.budgetFactor.count(payload);
+    const budgetBytes = counted.file + counted.segment;
     this.deps.budget.acquire(budgetBytes);
     if (piece.startsSegment) this.sealSegment();
     else if (piece.startsFile) this.sealFile();
@@ -102,18 +107,38 @@ export class ShardDriver implements CuttableShard {
     if (this.deps.onRawDurable) for (const r of records) this.openArrivals.push(r.arrivalMs);
     this.segment.segment.lastSequence = last.sequenceNumber;
     this.segment.budgetBytes += budgetBytes;
-    this.openFileBudget.add(budgetBytes);
+    this.openFileBudget.add(budgetBytes, counted.segment);
     const output = this.deps.processor.process({ streamName: this.deps.streamName, shardId: this.shardId, hashKeyRange: undefined, records });
+    const file = this.open;
+    const segment = this.segment;
+    output.then(
+      (o) => this.countOutput(file, segment, payload, counted, o),
+      () => undefined,
+    );
     this.open.outputs.push(output);
     this.segment.segment.outputs.push(segmentShare(output));
     if (piece.closesSegment) this.sealSegment();
     else if (piece.closesFile) this.sealFile();
   }
 
+  /** As the consumer does (ShardConsumer.countOutput): what the output holds beyond what its read counted. */
+  private countOutput(file: SealedFile<DlqEnvelope>, segment: DriverSegment, payloadBytes: number, counted: PieceCount, output: PieceOutput<DlqEnvelope>): void {
+    this.budgetFactor.observe(payloadBytes, output);
+    const excess = outputExcess(counted, output);
+    if (excess.file + excess.segment === 0) return;
+    const release = this.open === file ? undefined : this.queuedReleases.get(file);
+    if (this.open !== file && release === undefined) return;
+    this.deps.budget.acquire(excess.file + excess.segment);
+    segment.budgetBytes += excess.file + excess.segment;
+    if (segment.draining) this.drainingSegmentBytes += excess.file + excess.segment;
+    if (release) release.bytes += excess.file;
+    else this.openFileBudget.add(excess.file);
+  }
+
   private sealFile(): void {
     const file = this.open;
     this.open = undefined;
-    if (file) this.commit(file, this.openFileBudget.seal(file.payloadBytes, this.segment), undefined, this.takeArrivals());
+    if (file) this.commit(file, this.openFileBudget.seal(this.segment), undefined, this.takeArrivals());
   }
 
   private sealSegment(): void {
@@ -121,7 +146,7 @@ export class ShardDriver implements CuttableShard {
     const segment = this.segment;
     this.open = undefined;
     this.segment = undefined;
-    if (segment) this.commit(file, file ? this.openFileBudget.seal(file.payloadBytes, segment) : undefined, segment, this.takeArrivals());
+    if (segment) this.commit(file, file ? this.openFileBudget.seal(segment) : undefined, segment, this.takeArrivals());
   }
 
   private takeArrivals(): number[] {
@@ -136,11 +161,13 @@ export class ShardDriver implements CuttableShard {
       segment.draining = true;
       this.drainingSegmentBytes += segment.budgetBytes;
     }
+    if (file && fileRelease) this.queuedReleases.set(file, fileRelease);
     this.chain = this.chain.then(async () => {
       if (this.failure) return;
       try {
         if (file) {
           const written = await this.deps.writer.write(file);
+          this.queuedReleases.delete(file);
           // As the consumer does: durable, so only the segment's share of its pieces stays counted.
           if (fileRelease) {
             fileRelease.owner.budgetBytes -= fileRelease.bytes;

@@ -31,6 +31,16 @@ export interface SegmentPiece {
  */
 export const MAX_PIECE_RECORDS = 1000;
 
+/**
+ * Most payload bytes in one piece, unless a single record holds more. A
+ * piece's raw lines and rows grow with its user records, and a KPL
+ * aggregate holds hundreds: 1,000 aggregates of 100 events made one worker
+ * task of 100,000 rows and 27 MB, whose raw-line buffer alone reached
+ * 108 MB (bench/memory.ts, 2026-11-23). 1,000 plain events of up to ~500
+ * bytes stay one piece, as before.
+ */
+export const MAX_PIECE_BYTES = 512 * 1024;
+
 export class SegmentCutter {
   private readonly segments: FileCutter;
   private readonly files: FileCutter;
@@ -39,8 +49,10 @@ export class SegmentCutter {
     segmentRules: CutRules,
     fileRules: CutRules,
     private readonly maxPieceRecords: number = MAX_PIECE_RECORDS,
+    private readonly maxPieceBytes: number = MAX_PIECE_BYTES,
   ) {
     if (!Number.isSafeInteger(maxPieceRecords) || maxPieceRecords < 1) throw new RangeError(`maxPieceRecords must be a whole number of at least 1, got ${maxPieceRecords}`);
+    if (!(maxPieceBytes >= 1)) throw new RangeError(`maxPieceBytes must be at least 1, got ${maxPieceBytes}`);
     this.segments = new FileCutter(segmentRules);
     this.files = new FileCutter(fileRules);
   }
@@ -82,21 +94,35 @@ export class SegmentCutter {
         const last = i === filePieces.length - 1;
         const startsFile = p.startsFile || (first && seg.startsFile);
         const closesFile = p.closesFile || (last && seg.closesFile);
-        const max = this.maxPieceRecords;
-        for (let at = 0; at < p.records.length; at += max) {
+        for (let at = 0; at < p.records.length; ) {
+          const end = this.pieceEnd(p.records, at);
           const head = at === 0;
-          const tail = at + max >= p.records.length;
+          const tail = end >= p.records.length;
           out.push({
-            records: head && tail ? p.records : p.records.slice(at, at + max),
+            records: head && tail ? p.records : p.records.slice(at, end),
             startsFile: head && startsFile,
             closesFile: tail && closesFile,
             startsSegment: head && first && seg.startsFile,
             closesSegment: tail && last && seg.closesFile,
           });
+          at = end;
         }
       });
       if (seg.closesFile) this.files.closeOpenFile();
     }
     return out;
+  }
+
+  /** Where the piece starting at `at` ends (exclusive): at most maxPieceRecords records and maxPieceBytes of payload, at least one record. */
+  private pieceEnd(records: readonly StreamRecord[], at: number): number {
+    const limit = Math.min(records.length, at + this.maxPieceRecords);
+    let bytes = records[at]!.data.byteLength;
+    let end = at + 1;
+    while (end < limit) {
+      bytes += records[end]!.data.byteLength;
+      if (bytes > this.maxPieceBytes) break;
+      end++;
+    }
+    return end;
   }
 }

@@ -20,7 +20,8 @@ import { ReadPacer } from './readPacer.js';
 import { backoffMs, sleep } from './backoff.js';
 import type { MemoryBudget } from './memoryBudget.js';
 import type { DeadLetter, PieceOutput, PieceProcessor } from './pieceProcessor.js';
-import { BUDGET_BYTES_PER_DEAD_LETTER, OpenFileBudget, segmentShare, type FileRelease } from './pieceBudget.js';
+import { RecordSizeEstimate } from './recordSizeEstimate.js';
+import { BudgetFactor, OpenFileBudget, outputExcess, segmentShare, type FileRelease, type PieceCount } from './pieceBudget.js';
 import type { LakeWriter, SealedFile, SealedSegment, WrittenFile } from '../sinks/lakeWriter.js';
 import { canTransition, strongerReason, type ShardState, type ShutdownReason } from './shardStates.js';
 
@@ -56,6 +57,14 @@ export interface ShardConsumerDeps<D extends DeadLetter> {
   processor: PieceProcessor<D>;
   writer: LakeWriter<D>;
   budget: MemoryBudget;
+  /**
+   * Budget bytes per payload byte (pieceBudget.ts), shared by the shards a
+   * worker reads: 32 shards starting together each read for seconds before
+   * their own first piece came back from the pool, all counted at the
+   * configured factor, and the budget ended 30 % over its limit. Defaults
+   * to one of this consumer's own.
+   */
+  budgetFactor?: BudgetFactor;
   settings: ShardConsumerSettings;
   logger: Logger;
   observer?: ShardObserver;
@@ -118,6 +127,7 @@ export class ShardConsumer<D extends DeadLetter = DeadLetter> {
     this.cutter = new SegmentCutter({ ...deps.settings.segmentRules, phaseMs }, { ...deps.settings.cutRules, phaseMs });
     this.now = deps.now ?? Date.now;
     this.pacer = new ReadPacer(deps.settings.idleWaitMs, this.now);
+    this.budgetFactor = deps.budgetFactor ?? new BudgetFactor(deps.settings.budgetBytesPerPayloadByte);
     this.log = deps.logger.child({ shardId: deps.shard.shardId });
     deps.lease.onLost(() => {
       this.reason = strongerReason(this.reason, 'LEASE_LOST');
@@ -279,7 +289,8 @@ export class ShardConsumer<D extends DeadLetter = DeadLetter> {
       let result;
       // Reserve what the response may hold, so shards reading at once do not all count the same room.
       const limit = this.callLimit();
-      const reservation = Math.ceil(limit * this.avgRecordBytes * settings.budgetBytesPerPayloadByte);
+      const reservation = Math.ceil(limit * this.recordSize.bytes * this.budgetFactor.bytesPerPayloadByte);
+      const sizeWasKnown = this.recordSize.known;
       budget.reserve(reservation, this.shardId);
       try {
         result = await kinesis.getRecords(this.shardId, iterator, limit);
@@ -306,8 +317,9 @@ export class ShardConsumer<D extends DeadLetter = DeadLetter> {
       // A response that arrives after the lease went (or a stop) is dropped: the next owner reads it again,
       // and this shard's metrics, already forgotten, must not come back.
       if (signal.aborted) break;
-      this.pacer.onResponse(startedAt, result.bytes, result.records.length);
-      if (result.records.length > 0) this.avgRecordBytes = 0.8 * this.avgRecordBytes + 0.2 * (result.bytes / result.records.length);
+      // The first call of a shard asks for few records, sized for the largest; the next may follow at once.
+      this.pacer.onResponse(startedAt, result.bytes, result.records.length, !sizeWasKnown);
+      this.recordSize.observe(result.bytes, result.records.length);
       this.millisBehindLatest = result.millisBehindLatest;
       // An empty page while behind (a gap in the shard) is not the tip: records follow.
       budget.readerCaughtUp(this.shardId, result.records.length === 0 && (result.millisBehindLatest ?? 0) === 0);
@@ -327,7 +339,9 @@ export class ShardConsumer<D extends DeadLetter = DeadLetter> {
     return false;
   }
 
-  private avgRecordBytes = 1024;
+  private readonly recordSize = new RecordSizeEstimate();
+  /** Budget bytes counted per payload byte read: the configured factor, or what this shard's outputs measured. */
+  private readonly budgetFactor: BudgetFactor;
 
   /**
    * Records to ask for: the configured limit, or less when the memory budget
@@ -337,7 +351,7 @@ export class ShardConsumer<D extends DeadLetter = DeadLetter> {
   private callLimit(): number {
     const { budget, settings } = this.deps;
     if (this.inheritedCut !== undefined) return settings.maxRecordsPerCall;
-    const perRecord = Math.max(1, this.avgRecordBytes * settings.budgetBytesPerPayloadByte);
+    const perRecord = Math.max(1, this.recordSize.bytes * this.budgetFactor.bytesPerPayloadByte);
     const fit = Math.floor(budget.readRoomBytes(this.shardId) / perRecord);
     return Math.max(1, Math.min(settings.maxRecordsPerCall, fit));
   }
@@ -378,7 +392,8 @@ export class ShardConsumer<D extends DeadLetter = DeadLetter> {
     const last = records[records.length - 1]!;
     let payload = 0;
     for (const r of records) payload += r.data.byteLength;
-    const budgetBytes = Math.ceil(payload * this.deps.settings.budgetBytesPerPayloadByte);
+    const counted = this.budgetFactor.count(payload);
+    const budgetBytes = counted.file + counted.segment;
     this.deps.budget.acquire(budgetBytes, this.shardId);
     // The cutter already decided these cuts; only cuts made from outside the records tell it.
     if (piece.startsSegment) this.sealSegment(false);
@@ -404,7 +419,7 @@ export class ShardConsumer<D extends DeadLetter = DeadLetter> {
     file.payloadBytes += payload;
     this.segment.segment.lastSequence = last.sequenceNumber;
     this.segment.budgetBytes += budgetBytes;
-    this.openFileBudget.add(budgetBytes);
+    this.openFileBudget.add(budgetBytes, counted.segment);
     const output = this.deps.processor.process({
       streamName: this.deps.settings.streamName,
       shardId: this.shardId,
@@ -414,7 +429,7 @@ export class ShardConsumer<D extends DeadLetter = DeadLetter> {
     const segment = this.segment;
     output.then(
       (o) => {
-        this.countDeadLetters(file, segment, o.dlq.length);
+        this.countOutput(file, segment, payload, counted, o);
         this.deps.observer?.onPieceProcessed?.(this.shardId, o);
       },
       () => undefined,
@@ -426,25 +441,28 @@ export class ShardConsumer<D extends DeadLetter = DeadLetter> {
   }
 
   /**
-   * A piece's dead letters are known only once it is processed: their
-   * envelopes count until the raw file they leave with is durable, as part of
-   * what the file releases then. This runs before the file's write can end
-   * (the writer awaits the same output); a file no longer open or queued was
-   * let go with the lease, and nothing is counted.
+   * What a piece holds is known only once it is processed (outputExcess:
+   * its raw lines, column chunks and dead-letter envelopes beyond what was
+   * counted when it was read). The raw file's part counts until that file
+   * is durable, as part of what it releases then; the chunks' part stays
+   * with the segment until its checkpoint. This runs before the file's
+   * write can end (the writer awaits the same output); a file no longer
+   * open or queued was let go with the lease, and nothing is counted.
    */
-  private countDeadLetters(file: SealedFile<D>, segment: OpenSegment, deadLetters: number): void {
-    if (deadLetters === 0) return;
-    const bytes = deadLetters * BUDGET_BYTES_PER_DEAD_LETTER;
+  private countOutput(file: SealedFile<D>, segment: OpenSegment, payloadBytes: number, counted: PieceCount, output: PieceOutput<D>): void {
+    this.budgetFactor.observe(payloadBytes, output);
+    const excess = outputExcess(counted, output);
+    if (excess.file + excess.segment === 0) return;
     let release: FileRelease<OpenSegment> | undefined;
     if (this.open !== file) {
       const queued = this.inCommit?.file === file ? this.inCommit : this.sealed.find((item) => item.file === file);
       release = queued?.fileRelease;
       if (release === undefined) return;
     }
-    this.deps.budget.acquire(bytes, this.shardId);
-    segment.budgetBytes += bytes;
-    if (release) release.bytes += bytes;
-    else this.openFileBudget.add(bytes);
+    this.deps.budget.acquire(excess.file + excess.segment, this.shardId);
+    segment.budgetBytes += excess.file + excess.segment;
+    if (release) release.bytes += excess.file;
+    else this.openFileBudget.add(excess.file);
   }
 
   /** Queues the open raw file for writing (the segment stays open). */
@@ -452,7 +470,7 @@ export class ShardConsumer<D extends DeadLetter = DeadLetter> {
     const file = this.open;
     if (!file) return;
     this.open = undefined;
-    this.sealed.push({ file, fileRelease: this.openFileBudget.seal(file.payloadBytes, this.segment), segment: undefined });
+    this.sealed.push({ file, fileRelease: this.openFileBudget.seal(this.segment), segment: undefined });
     this.committerWake?.();
   }
 
@@ -465,7 +483,7 @@ export class ShardConsumer<D extends DeadLetter = DeadLetter> {
     if (!segment) return;
     if (file) file.forced = forced;
     segment.segment.forced = forced;
-    const fileRelease = file ? this.openFileBudget.seal(file.payloadBytes, segment) : undefined;
+    const fileRelease = file ? this.openFileBudget.seal(segment) : undefined;
     this.sealed.push({ file, fileRelease, segment, ...(announced ? { announced } : {}) });
     this.committerWake?.();
   }

@@ -15,6 +15,7 @@ import { planLeaseTaking } from '../checkpoint/leaseBalancer.js';
 import type { KinesisPort, ShardInfo } from './kinesisPort.js';
 import { ShardConsumer, type ShardConsumerSettings, type ShardObserver, type ShardOutcome } from './shardConsumer.js';
 import type { MemoryBudget } from './memoryBudget.js';
+import { BudgetFactor } from './pieceBudget.js';
 import type { DeadLetter, PieceProcessor } from './pieceProcessor.js';
 import type { LakeWriter } from '../sinks/lakeWriter.js';
 import { sleep } from './backoff.js';
@@ -89,7 +90,11 @@ export class StreamWorker<D extends DeadLetter = DeadLetter> {
     this.elapsed = options.elapsed ?? (() => performance.now());
     this.observer = new LeaseObserver(options.failoverMs, this.elapsed);
     this.log = options.logger;
+    this.budgetFactor = new BudgetFactor(options.settings.budgetBytesPerPayloadByte);
   }
+
+  /** One for all shards: what one shard's outputs measured counts at once for every shard's next reads. */
+  private readonly budgetFactor: BudgetFactor;
 
   get workerId(): string {
     return this.options.workerId;
@@ -413,6 +418,7 @@ export class StreamWorker<D extends DeadLetter = DeadLetter> {
       processor: this.options.processor,
       writer: this.options.writer,
       budget: this.options.budget,
+      budgetFactor: this.budgetFactor,
       settings: this.options.settings,
       logger: this.log,
       observer: this.options.observer,

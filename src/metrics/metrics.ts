@@ -93,7 +93,7 @@ export class Metrics {
     const now = this.now;
     const lastCheckpointMs = this.lastCheckpointMs;
 
-    this.recordsRead = new Counter({ name: 'kinesis_lake_records_read_total', help: 'Kinesis records read (after KPL de-aggregation), per owned shard.', labelNames: SHARD, registers });
+    this.recordsRead = new Counter({ name: 'kinesis_lake_records_read_total', help: 'Kinesis records read, per owned shard (a KPL aggregate counts once; its user records count in kinesis_lake_records_written_total).', labelNames: SHARD, registers });
     this.bytesRead = new Counter({ name: 'kinesis_lake_bytes_read_total', help: 'Payload bytes read from Kinesis, per owned shard.', labelNames: SHARD, registers });
     this.millisBehindLatest = new Gauge({ name: 'kinesis_lake_millis_behind_latest', help: 'MillisBehindLatest of the last GetRecords response, per owned shard (milliseconds, as Kinesis reports it).', labelNames: SHARD, registers });
     this.getRecordsThrottles = new Counter({ name: 'kinesis_lake_get_records_throttles_total', help: 'GetRecords calls throttled by Kinesis, per owned shard.', labelNames: SHARD, registers });

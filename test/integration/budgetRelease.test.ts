@@ -51,12 +51,13 @@ describe('memory budget over a segment', () => {
       expect(await checkpointsReached(lake, lastProducedPerShard(entries))).toBe(false);
       const share = payloadBytes * SEGMENT_BUDGET_BYTES_PER_PAYLOAD_BYTE;
       console.log(`[measured] budget after every raw file, segment open: ${used} bytes for ${payloadBytes} payload bytes (${(used / payloadBytes).toFixed(2)} per byte; full count ${BUDGET_BYTES_PER_PAYLOAD_BYTE})`);
-      // Within 1% of the share (rounding per file), plus at most one poll's reservation if every sample
-      // met a poll in flight (a loaded machine slows the emulator's answers), and well below the full count.
-      const pollReservation = Math.ceil(100 * (payloadBytes / entries.length) * BUDGET_BYTES_PER_PAYLOAD_BYTE * 1.05);
+      // The segment keeps its pieces' column chunks, at least the share of 1.5 bytes per payload byte: as counted
+      // when read (2 until the first output is measured) or as measured (1.7-1.9 for these ~160-byte events with
+      // 56-digit sequence numbers). The raw lines (another 2.2) went with their files. Plus at most one poll's
+      // reservation if every sample met a poll in flight (a loaded machine slows the emulator's answers).
+      const pollReservation = Math.ceil(100 * (payloadBytes / entries.length) * (BUDGET_BYTES_PER_PAYLOAD_BYTE + 1) * 1.05);
       expect(used).toBeGreaterThanOrEqual(share * 0.99);
-      expect(used).toBeLessThanOrEqual(share * 1.01 + 1000 + pollReservation);
-      expect(used).toBeLessThan(payloadBytes * BUDGET_BYTES_PER_PAYLOAD_BYTE * 0.75);
+      expect(used).toBeLessThanOrEqual(payloadBytes * 2.25 + pollReservation);
     } finally {
       svc.child.kill('SIGTERM');
       await svc.exited;

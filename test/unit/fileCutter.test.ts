@@ -1,6 +1,6 @@
 import { describe, expect, it } from 'vitest';
 import { FileCutter, type CutRules } from '../../src/consumer/fileCutter.js';
-import { MAX_PIECE_RECORDS, SegmentCutter } from '../../src/consumer/segmentCutter.js';
+import { MAX_PIECE_BYTES, MAX_PIECE_RECORDS, SegmentCutter } from '../../src/consumer/segmentCutter.js';
 import type { StreamRecord } from '../../src/consumer/records.js';
 import { seededRandom } from '../../src/producer/random.js';
 
@@ -130,16 +130,23 @@ describe('FileCutter', () => {
 });
 
 /** Raw files and segments, as [first, last] sequence pairs, from a SegmentCutter fed in batches of the given sizes. */
-function filesAndSegments(all: StreamRecord[], maxPieceRecords: number, batchSizes: () => number): { files: [string, string][]; segments: [string, string][]; largestPiece: number } {
-  const cutter = new SegmentCutter({ intervalMs: 30_000, maxRecords: 2000, maxBytes: 1_000_000 }, { intervalMs: 10_000, maxRecords: 400, maxBytes: 80_000 }, maxPieceRecords);
+function filesAndSegments(
+  all: StreamRecord[],
+  maxPieceRecords: number,
+  batchSizes: () => number,
+  maxPieceBytes = Number.MAX_SAFE_INTEGER,
+): { files: [string, string][]; segments: [string, string][]; largestPiece: number; largestMultiRecordPieceBytes: number } {
+  const cutter = new SegmentCutter({ intervalMs: 30_000, maxRecords: 2000, maxBytes: 1_000_000 }, { intervalMs: 10_000, maxRecords: 400, maxBytes: 80_000 }, maxPieceRecords, maxPieceBytes);
   const files: [string, string][] = [];
   const segments: [string, string][] = [];
   let file: [string, string] | undefined;
   let segment: [string, string] | undefined;
   let largestPiece = 0;
+  let largestMultiRecordPieceBytes = 0;
   const feed = (pieces: ReturnType<SegmentCutter['split']>): void => {
     for (const p of pieces) {
       largestPiece = Math.max(largestPiece, p.records.length);
+      if (p.records.length > 1) largestMultiRecordPieceBytes = Math.max(largestMultiRecordPieceBytes, p.records.reduce((n, r) => n + r.data.byteLength, 0));
       const first = p.records[0]!.sequenceNumber;
       const last = p.records[p.records.length - 1]!.sequenceNumber;
       if (p.startsSegment && segment) {
@@ -169,7 +176,7 @@ function filesAndSegments(all: StreamRecord[], maxPieceRecords: number, batchSiz
   }
   if (file) files.push(file);
   if (segment) segments.push(segment);
-  return { files, segments, largestPiece };
+  return { files, segments, largestPiece, largestMultiRecordPieceBytes };
 }
 
 describe('SegmentCutter', () => {
@@ -187,5 +194,22 @@ describe('SegmentCutter', () => {
     expect(uncapped.segments.length).toBeGreaterThan(3);
     expect(() => new SegmentCutter(rules, rules, 0)).toThrow(/maxPieceRecords must be a whole number of at least 1, got 0/);
     expect(uncapped.files.length).toBeGreaterThan(uncapped.segments.length);
+  });
+
+  it('also keeps a piece under maxPieceBytes of payload (one record alone may hold more), without moving a cut', () => {
+    const all = records(6000, 5);
+    const uncapped = filesAndSegments(all, Number.MAX_SAFE_INTEGER, () => 2500);
+    expect(uncapped.largestMultiRecordPieceBytes).toBeGreaterThan(5000);
+    const rng = seededRandom(12);
+    for (const maxBytes of [1, 200, 1000, 5000]) {
+      const capped = filesAndSegments(all, MAX_PIECE_RECORDS, () => 1 + Math.floor(rng() * 3000), maxBytes);
+      expect(capped.largestMultiRecordPieceBytes).toBeLessThanOrEqual(maxBytes);
+      expect(capped.files).toEqual(uncapped.files);
+      expect(capped.segments).toEqual(uncapped.segments);
+    }
+    // Records of 50-250 bytes: one byte allows one record per piece, and the default allows the record cap.
+    expect(filesAndSegments(all, MAX_PIECE_RECORDS, () => 2500, 1).largestPiece).toBe(1);
+    expect(filesAndSegments(all, MAX_PIECE_RECORDS, () => 2500, MAX_PIECE_BYTES).largestPiece).toBe(400);
+    expect(() => new SegmentCutter(rules, rules, 10, 0)).toThrow(/maxPieceBytes must be at least 1, got 0/);
   });
 });

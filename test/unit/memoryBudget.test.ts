@@ -247,26 +247,28 @@ describe('cutLargestSegments', () => {
 });
 
 describe('OpenFileBudget (what a durable raw file gives back)', () => {
-  it('releases what the file\'s pieces acquired, less the segment\'s share of its payload, and starts again', () => {
+  it('releases what the file\'s pieces acquired, less their segment shares, and starts again', () => {
     const files = new OpenFileBudget();
     const segment = { budgetBytes: 0 };
-    for (const payload of [1000, 333]) files.add(Math.ceil(payload * BUDGET_BYTES_PER_PAYLOAD_BYTE));
-    const release = files.seal(1333, segment)!;
+    for (const payload of [1000, 333]) files.add(Math.ceil(payload * BUDGET_BYTES_PER_PAYLOAD_BYTE), Math.ceil(payload * SEGMENT_BUDGET_BYTES_PER_PAYLOAD_BYTE));
+    // A processed piece's raw lines beyond its count: they leave with the file.
+    files.add(77);
+    const release = files.seal(segment)!;
     expect(release.owner).toBe(segment);
-    expect(release.bytes).toBe(3000 + 999 - Math.ceil(1333 * SEGMENT_BUDGET_BYTES_PER_PAYLOAD_BYTE));
+    expect(release.bytes).toBe(3000 + 999 + 77 - (1500 + 500));
     // The next file counts only its own pieces.
-    files.add(300);
-    expect(files.seal(100, segment)!.bytes).toBe(150);
+    files.add(300, 150);
+    expect(files.seal(segment)!.bytes).toBe(150);
   });
 
   it('never releases more than was acquired, nor anything without a segment', () => {
     const files = new OpenFileBudget();
+    files.add(100, 1500);
+    expect(files.seal({ budgetBytes: 0 })!.bytes).toBe(0);
     files.add(100);
-    expect(files.seal(1000, { budgetBytes: 0 })!.bytes).toBe(0);
-    files.add(100);
-    expect(files.seal(10, undefined)).toBeUndefined();
-    files.add(100);
+    expect(files.seal(undefined)).toBeUndefined();
+    files.add(100, 10);
     files.clear();
-    expect(files.seal(0, { budgetBytes: 0 })!.bytes).toBe(0);
+    expect(files.seal({ budgetBytes: 0 })!.bytes).toBe(0);
   });
 });

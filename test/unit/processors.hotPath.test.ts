@@ -49,6 +49,21 @@ describe('hot path shortcuts', () => {
     expect(writer.lines).toBe(expected.length);
   });
 
+  it('RawLineWriter hands over its lines without holding much spare memory', () => {
+    const line = kinesisRecord('{"a":1}');
+    const oversized = new RawLineWriter(1 << 20);
+    oversized.append(line, true);
+    const trimmed = oversized.bytes();
+    expect(Buffer.from(trimmed)).toEqual(Buffer.from(encodeRawLine(line, true)));
+    expect(trimmed.buffer.byteLength).toBe(trimmed.byteLength);
+    const long = kinesisRecord(`{"a":"${'x'.repeat(2000)}"}`);
+    const exact = encodeRawLine(long, true).length;
+    const close = new RawLineWriter(exact * 10 + 600); // room for the writer's worst-case UTF-8 reserve, and less than an eighth spare
+    for (let i = 0; i < 10; i++) close.append(long, true);
+    expect(close.bytes().byteLength).toBe(exact * 10);
+    expect(close.bytes().buffer.byteLength).toBe(exact * 10 + 600);
+  });
+
   it('parseIsoTimestamp answers the common shape as the general rules do', () => {
     const cases: [string, number | undefined][] = [
       ['2026-01-31T12:00:00Z', Date.parse('2026-01-31T12:00:00Z')],

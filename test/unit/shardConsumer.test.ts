@@ -9,7 +9,7 @@ import { HeldLease } from '../../src/checkpoint/heldLease.js';
 import type { Lease } from '../../src/checkpoint/lease.js';
 import type { GetRecordsResult, KinesisPort } from '../../src/consumer/kinesisPort.js';
 import { MemoryBudget } from '../../src/consumer/memoryBudget.js';
-import { BUDGET_BYTES_PER_DEAD_LETTER, SEGMENT_BUDGET_BYTES_PER_PAYLOAD_BYTE } from '../../src/consumer/pieceBudget.js';
+import { BUDGET_BYTES_PER_DEAD_LETTER, BudgetFactor, SEGMENT_BUDGET_BYTES_PER_PAYLOAD_BYTE } from '../../src/consumer/pieceBudget.js';
 import type { PieceInput, PieceOutput, PieceProcessor } from '../../src/consumer/pieceProcessor.js';
 import type { StreamRecord } from '../../src/consumer/records.js';
 import { ShardConsumer, type ShardConsumerSettings } from '../../src/consumer/shardConsumer.js';
@@ -79,6 +79,8 @@ function consumerOf(deps: Omit<ConstructorParameters<typeof ShardConsumer>[0], '
   return new ShardConsumer({
     shard: { shardId: SHARD, parentShardId: undefined, adjacentParentShardId: undefined, startingHashKey: '0', endingHashKey: '1', endingSequenceNumber: undefined },
     processor,
+    // Counted at the configured factor from the first read (not one more until measured), so the expected counts stay simple.
+    budgetFactor: new BudgetFactor(settings.budgetBytesPerPayloadByte, 0),
     settings,
     logger: pino({ level: 'silent' }),
     ...deps,
@@ -258,9 +260,11 @@ describe('ShardConsumer and the shares of the room to read into', () => {
       expect(empty[1]).toBeCloseTo(empty[2]);
       const again = rest.find(([n]) => n > 0)!;
       expect(again[1]).toBeCloseTo(again[2] / 2);
+      // Its first call, the size of its records unknown, asked for as many 1 MiB records as its share holds: one.
+      expect(asked[0]).toEqual([1, false]);
       // Caught up, its own reads still ask for no more than an even share with the hot shard
-      // (a burst may wake every idle shard at once): 3 budget bytes per byte of its ~839-byte average.
-      const perRecord = (0.8 * 1024 + 0.2 * 100) * settings.budgetBytesPerPayloadByte;
+      // (a burst may wake every idle shard at once): 3 budget bytes per byte of its 100-byte records.
+      const perRecord = 100 * settings.budgetBytesPerPayloadByte;
       const whileCaughtUp = asked.filter(([, c]) => c).map(([limit]) => limit);
       expect(whileCaughtUp.length).toBeGreaterThan(0);
       for (const limit of whileCaughtUp) expect(limit * perRecord).toBeLessThanOrEqual(70_000 / 2);
@@ -268,6 +272,50 @@ describe('ShardConsumer and the shares of the room to read into', () => {
       consumer.abort();
       await outcome;
     }
+  });
+});
+
+describe('ShardConsumer and outputs larger than the budget assumed', () => {
+  it('counts raw lines until their file is durable and column chunks until the checkpoint, at their measured size', async () => {
+    const { held } = heldBy();
+    const budget = new MemoryBudget(1e12);
+    let unblock!: () => void;
+    const blocked = new Promise<void>((resolve) => (unblock = resolve));
+    let written = 0;
+    const writer = {
+      write: async (file: SealedFile): Promise<WrittenFile> => {
+        await blocked;
+        written++;
+        return writtenFile(file);
+      },
+      writeSegment: (): Promise<number | undefined> => Promise.resolve(undefined),
+    } as unknown as LakeWriter;
+    // Raw lines of 4 bytes and column chunks of 2 bytes per payload byte (small events, KPL aggregates).
+    const bulky: PieceProcessor = {
+      ...processor,
+      process: async (input) => {
+        const payload = input.records.length * 100;
+        return { ...(await processor.process(input)), raw: new Uint8Array(4 * payload), cleansed: [{ hour: '2026-11-23T10', rows: input.records.length, chunk: new Uint8Array(2 * payload) }] };
+      },
+    };
+    // 3 records (processed while their file is open), then 2 that close it (processed once it is sealed).
+    const consumer = consumerOf({ lease: held, kinesis: kinesisServing([records(1, 3), records(4, 5)]), writer, budget, processor: bulky });
+    const outcome = consumer.run();
+    try {
+      const payload = 5 * 100;
+      // Each piece counted 3 bytes per payload byte when read (too small to move the factor) and 6 once
+      // processed: 4 for raw lines, 2 for column chunks.
+      await until(() => budget.heldBy(SHARD) === 6 * payload);
+      unblock();
+      await until(() => written === 1);
+      // Durable: the raw lines went; the open segment keeps its column chunks.
+      await until(() => budget.heldBy(SHARD) === 2 * payload);
+    } finally {
+      unblock();
+      consumer.abort();
+      await outcome;
+    }
+    expect(budget.heldBy(SHARD)).toBe(0);
   });
 });
 
