@@ -91,6 +91,14 @@ export class ProcessorPool {
   /** Pieces packed and handed to each pool at once (taskSlots.ts). */
   readonly #slots: TaskSlots;
   #isolatedSlots: TaskSlots | undefined;
+  /**
+   * Parquet tasks packed and handed over at once, one per thread. Each packs
+   * a copy of its segment's column chunks (packChunks), so with a slot per
+   * task every segment cut at once (memory pressure cuts the largest of all
+   * shards together) doubled its chunks' memory in piscina's queue, outside
+   * the budget's count, until a thread was free.
+   */
+  readonly #parquetSlots: TaskSlots;
   readonly #piscinaOptions: ConstructorParameters<typeof Piscina>[0] & object;
   readonly #serviceVersion: string;
   readonly workers: number;
@@ -110,6 +118,7 @@ export class ProcessorPool {
     const workerData: ProcessorWorkerData = { options: { ...options, serviceVersion: this.#serviceVersion }, niceness: niceness ?? 0, ...(testHooks ? { testHooks } : {}) };
     this.#piscinaOptions = { filename: workerFilename(), maxThreads: this.workers, workerData };
     this.#slots = new TaskSlots(this.workers * PIECES_IN_FLIGHT_PER_THREAD);
+    this.#parquetSlots = new TaskSlots(this.workers);
     // One spare per piece that can be in flight, in this pool and in the retries' (one per thread there).
     this.#buffers = new PieceBuffers(this.#slots.capacity + this.workers);
     this.#piscina = new Piscina({ ...this.#piscinaOptions, minThreads: this.workers, idleTimeout: Infinity, concurrentTasksPerWorker: TASKS_PER_THREAD });
@@ -164,12 +173,16 @@ export class ProcessorPool {
 
   /** Encodes one event hour's column chunks to a Parquet file in a worker thread. */
   async encodeParquet(chunks: Uint8Array[], compression: ParquetCompression): Promise<Uint8Array> {
+    // Handed over in the same turn when a slot is free, so it goes no later than the pieces already in flight.
+    if (!this.#parquetSlots.tryAcquire()) await this.#parquetSlots.acquire();
     try {
       return await ProcessorPool.#encodeOn(this.#piscina, chunks, compression);
     } catch (err) {
       // The thread may have died of the task queued beside this one: try once more where it runs alone.
       if (this.#closed || isStartupError(err)) throw err;
       return await ProcessorPool.#encodeOn(this.#isolatedPool(), chunks, compression);
+    } finally {
+      this.#parquetSlots.release();
     }
   }
 
@@ -184,7 +197,7 @@ export class ProcessorPool {
     return {
       workers: this.workers,
       utilization: this.#piscina.utilization,
-      queued: this.#piscina.queueSize + this.#slots.waiting,
+      queued: this.#piscina.queueSize + this.#slots.waiting + this.#parquetSlots.waiting,
       piecesInFlight: this.#slots.held,
       completedTasks: this.#piscina.completed,
       crashedPieces: this.#crashedPieces,
@@ -197,7 +210,7 @@ export class ProcessorPool {
     this.#closed = true;
     this.#closing ??= (async () => {
       // Pieces still waiting for a slot are not in piscina's queue yet: let them through first.
-      await Promise.all([this.#slots.whenIdle(), this.#isolatedSlots?.whenIdle()]);
+      await Promise.all([this.#slots.whenIdle(), this.#parquetSlots.whenIdle(), this.#isolatedSlots?.whenIdle()]);
       await Promise.all([this.#piscina.close(), this.#isolated?.close()]);
     })();
     return this.#closing;

@@ -27,6 +27,13 @@ export class TaskSlots {
     return new Promise<void>((resolve) => this.#waiters.push(resolve));
   }
 
+  /** Takes a free slot now, if there is one (no waiter can be ahead: free slots and waiters never coexist). */
+  tryAcquire(): boolean {
+    if (this.#free === 0) return false;
+    this.#free--;
+    return true;
+  }
+
   /** Gives a slot back: to the longest waiter, else to the free count. */
   release(): void {
     const next = this.#waiters.shift();

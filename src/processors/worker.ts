@@ -9,6 +9,7 @@ import { resultTransferList, unpackChunks, unpackPiece, type PieceReply } from '
 import { processPiece } from './piece.js';
 import { crashHookFor, lowerThreadPriority, type ProcessorWorkerData } from './workerData.js';
 import { encodeParquet, type ParquetCompression } from '../sinks/parquet/encodeParquet.js';
+import { releaseBuffers } from '../sinks/releaseBuffers.js';
 
 let ctx: ProcessorContext | undefined;
 
@@ -45,5 +46,7 @@ export interface EncodeCleansedTask {
 /** Encodes one event hour of a segment to Parquet, off the main thread. */
 export async function encodeCleansed(task: EncodeCleansedTask): Promise<unknown> {
   const out = await encodeParquet(unpackChunks(task.packed, task.lengths), { compression: task.compression });
+  // A whole segment-hour of chunks, done with: freed now, not at this thread's next full collection.
+  releaseBuffers([new Uint8Array(task.packed)]);
   return Piscina.move(out);
 }

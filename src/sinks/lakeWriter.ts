@@ -13,6 +13,7 @@ import { retryUntilDone } from '../consumer/retry.js';
 import type { ObjectStorePort, PutOptions } from './objectStore.js';
 import { cleansedKey, rawKey } from '../lake/keys.js';
 import { gzipParts } from './gzipParts.js';
+import { releaseBuffers } from './releaseBuffers.js';
 
 /**
  * User metadata of every raw object: the window phase its shard cut on
@@ -121,6 +122,7 @@ export class LakeWriter<D extends DeadLetter = DeadLetter> {
     });
     const metadata = { [WINDOW_PHASE_METADATA]: String(file.windowPhaseMs) };
     await this.put(key, body, { contentType: 'application/x-ndjson', contentEncoding: 'gzip', metadata }, file.shardId, signal);
+    releaseBuffers([body]);
     const userRecords = outputs.reduce((n, o) => n + o.rawRecords, 0);
     this.options.onObject?.('raw', userRecords, body.byteLength, Date.now() - started);
     const deadLetters = outputs.flatMap((o) => o.dlq);
@@ -134,6 +136,8 @@ export class LakeWriter<D extends DeadLetter = DeadLetter> {
       { shardId: file.shardId, key, records: userRecords, deadLetters: deadLetters.length, bytes: body.byteLength, forced: file.forced || undefined },
       'raw object written',
     );
+    // Durable: nothing reads these lines again (a replay reads the stream).
+    releaseBuffers(outputs.map((o) => o.raw));
     return { rawKey: key, rawBytes: body.byteLength, userRecords, deadLetters: deadLetters.length };
   }
 
@@ -157,6 +161,7 @@ export class LakeWriter<D extends DeadLetter = DeadLetter> {
         await sink.write(segment, hours, signal);
         this.options.onObject?.('cleansed', hours.reduce((n, h) => n + h.rows, 0), 0, Date.now() - started);
       }
+      releaseBuffers(chunksOf(outputs));
       return outputs.length > 0 ? outputs[outputs.length - 1]!.lastSubSequenceNumber : undefined;
     }
     if (byHour.size > 0 && !this.options.parquet) throw new Error('cleansed rows produced but no Parquet encoder is configured');
@@ -170,10 +175,17 @@ export class LakeWriter<D extends DeadLetter = DeadLetter> {
         const body = await this.options.parquet!.encode(chunks);
         const key = cleansedKey({ table: this.options.table, shardId: segment.shardId, firstSequence: segment.firstSequence, lastSequence: segment.lastSequence, hour });
         await this.put(key, body, { contentType: 'application/vnd.apache.parquet' }, segment.shardId, signal);
+        releaseBuffers([body]);
         this.options.onObject?.('cleansed', rows, body.byteLength, Date.now() - started);
         this.options.logger.info({ shardId: segment.shardId, key, rows, bytes: body.byteLength }, 'cleansed object written');
       }),
     );
+    // Every hour is durable: the checkpoint needs the rows no more.
+    releaseBuffers(chunksOf(outputs));
     return outputs.length > 0 ? outputs[outputs.length - 1]!.lastSubSequenceNumber : undefined;
   }
+}
+
+function* chunksOf(outputs: readonly SegmentPieceOutput[]): Generator<Uint8Array> {
+  for (const o of outputs) for (const c of o.cleansed) yield c.chunk;
 }

@@ -19,6 +19,7 @@ export interface PutOptions {
 
 export interface ObjectStorePort {
   checkBucket(): Promise<void>;
+  /** `body` is the caller's again once this resolves (LakeWriter frees it then): a store that keeps it copies it. */
   put(key: string, body: Uint8Array, options: PutOptions): Promise<void>;
   get(key: string): Promise<Buffer>;
   /** The body and the user metadata (x-amz-meta-*, names in lower case). */

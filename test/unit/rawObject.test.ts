@@ -34,7 +34,8 @@ function output(raw: Uint8Array): PieceOutput {
 async function written(pieces: Uint8Array[]): Promise<Buffer> {
   const store = new KeepingStore();
   const writer = new LakeWriter({ store, streamName: 's', table: 't', deadLetters: undefined, parquet: undefined, logger: pino({ level: 'silent' }) });
-  const file: SealedFile = { shardId: 'shardId-000000000001', firstSequence: '49001', lastSequence: '49099', firstArrivalMs: 1_000, windowPhaseMs: 0, kinesisRecords: 1, payloadBytes: 1, forced: false, outputs: pieces.map((p) => Promise.resolve(output(p))) };
+  // Each piece's lines on memory of their own, as processPiece hands them over: the writer frees it once durable.
+  const file: SealedFile = { shardId: 'shardId-000000000001', firstSequence: '49001', lastSequence: '49099', firstArrivalMs: 1_000, windowPhaseMs: 0, kinesisRecords: 1, payloadBytes: 1, forced: false, outputs: pieces.map((p) => Promise.resolve(output(new Uint8Array(p)))) };
   await writer.write(file);
   expect(store.bodies.size).toBe(1);
   return [...store.bodies.values()][0]!;
@@ -51,6 +52,16 @@ describe('the raw object', () => {
     const splits = [[], [1], [whole.length >> 1], [1000, 1001, 90_000, 500_000], Array.from({ length: 40 }, (_, i) => (i + 1) * 17_001)];
     for (const at of splits) expect((await written(cut(whole, at))).equals(reference), `cut at ${at.length} places`).toBe(true);
     expect(gunzipSync(reference)).toEqual(whole);
+  });
+
+  it('frees the memory of its lines once it is durable', async () => {
+    const store = new KeepingStore();
+    const writer = new LakeWriter({ store, streamName: 's', table: 't', deadLetters: undefined, parquet: undefined, logger: pino({ level: 'silent' }) });
+    const piece = new Uint8Array(whole);
+    const file: SealedFile = { shardId: 'shardId-000000000001', firstSequence: '49001', lastSequence: '49099', firstArrivalMs: 1_000, windowPhaseMs: 0, kinesisRecords: 1, payloadBytes: 1, forced: false, outputs: [Promise.resolve(output(piece))] };
+    await writer.write(file);
+    expect(gunzipSync([...store.bodies.values()][0]!)).toEqual(whole);
+    expect(piece.byteLength).toBe(0);
   });
 
   it('is a valid gzip of nothing when the file has no lines, and of a single short line', async () => {
