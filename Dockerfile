@@ -24,7 +24,11 @@ RUN apt-get update \
  && apt-get install -y --no-install-recommends tini \
  && rm -rf /var/lib/apt/lists/*
 # The root file system is read-only in ECS: anything that writes (npm, os.tmpdir(), $HOME caches) goes to /tmp.
+# MALLOC_*: freed Buffers go back to the kernel instead of staying in
+# per-thread malloc arenas (src/config/memoryFit.ts MALLOC_ENV, measured there).
 ENV NODE_ENV=production \
+    MALLOC_ARENA_MAX=2 \
+    MALLOC_MMAP_THRESHOLD_=131072 \
     HOME=/tmp \
     TMPDIR=/tmp \
     npm_config_cache=/tmp/.npm \

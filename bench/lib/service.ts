@@ -14,6 +14,7 @@ import { DynamoLeaseStore } from '../../src/checkpoint/leaseStore.js';
 import { compareSequence } from '../../src/consumer/records.js';
 import { sleep } from '../../src/consumer/backoff.js';
 import type { AwsClients } from '../../src/aws/clients.js';
+import { MALLOC_ENV } from '../../src/config/memoryFit.js';
 import { lakeResources, type FilledStream } from './stack.js';
 
 const CLI = fileURLToPath(new URL('../../dist/cli.js', import.meta.url));
@@ -47,6 +48,8 @@ export async function startServiceProcess(clients: AwsClients, stream: string, e
   const child = spawn(niceness > 0 ? 'nice' : process.execPath, niceness > 0 ? ['-n', String(niceness), process.execPath, ...argv] : argv, {
     env: {
       ...process.env,
+      // As the production image runs it.
+      ...MALLOC_ENV,
       NODE_OPTIONS: '',
       NODE_NO_WARNINGS: '1',
       KL_STREAM_NAME: stream,

@@ -1,7 +1,7 @@
 /**
  * The memory budget against the memory this process may use. The budget
  * counts the records in flight; the process itself (Node, the AWS SDK, V8's
- * heaps, each worker thread's Parquet WASM memory) needs about 300 MB beside
+ * heaps, each worker thread's Parquet WASM memory) needs about 320 MB beside
  * it (docs/deploy.md, from the `memory` bench at 32 shards). A budget that
  * leaves less of the container's limit lets the kernel kill the task under
  * load, which is what the budget is there to prevent, so start-up refuses it.
@@ -13,12 +13,23 @@ import { MIN_MEMORY_BUDGET_BYTES } from './options.js';
 const MiB = 1024 * 1024;
 
 /**
- * What the process needs beside its budget, with headroom: the `memory`
- * bench (32 shards) measured about 300 MB, RSS 323-350 MB with a 64 MiB
- * budget (one or two worker threads), 357 MB with 256 MiB, the budget's
- * records never past its 80 % mark.
+ * What the process needs beside its budget, with headroom: in the `memory`
+ * bench (32 shards, the budget's records at its 256 MiB limit, reading
+ * paused in half the samples, 2026-11-23/24) RSS peaked 323-348 MB above
+ * the budget in two runs.
  */
 export const PROCESS_MEMORY_BYTES = 400 * MiB;
+
+/**
+ * glibc malloc settings the production image runs with (Dockerfile ENV),
+ * and the benches' service runs with too. Buffers freed by the main thread
+ * and the worker threads went back to per-thread arenas and stayed in RSS:
+ * in the `memory` scenario (32 shards of KPL aggregates, 256 MiB budget,
+ * 2026-11-23) the highest RSS was 869 MB without these, 820 with two
+ * arenas, 819 with large blocks always mapped on their own (freed straight
+ * back to the kernel), and 762 with both.
+ */
+export const MALLOC_ENV: Readonly<Record<string, string>> = { MALLOC_ARENA_MAX: '2', MALLOC_MMAP_THRESHOLD_: '131072' };
 
 /**
  * The memory this process may use: its container's limit (cgroup) when it

@@ -10,6 +10,7 @@ import { fileURLToPath } from 'node:url';
 import { describe, expect, it } from 'vitest';
 import { HEALTHCHECK_COMMAND } from '../../deploy/ecs/lib/healthCheck.js';
 import { METRICS_PORT } from '../../deploy/ecs/lib/stackProps.js';
+import { MALLOC_ENV } from '../../src/config/memoryFit.js';
 import { baseImage, effectiveInstructions, execForm, parseInstructions, parseStages, type Instruction } from './dockerfileParser.js';
 
 const REPOSITORY_ROOT = join(dirname(fileURLToPath(import.meta.url)), '..', '..');
@@ -116,6 +117,12 @@ describe('Dockerfile', () => {
     expect(env).toMatch(/\bHOME=\/tmp\b/);
     expect(env).toMatch(/\bTMPDIR=\/tmp\b/);
     expect(env).toMatch(/\bNODE_ENV=production\b/);
+  });
+
+  it('runs with the malloc settings the benches measured the service with', () => {
+    const env = finalInstructions.filter((i) => i.keyword === 'ENV').map((i) => i.args).join(' ');
+    expect(Object.keys(MALLOC_ENV).length).toBeGreaterThan(0);
+    for (const [name, value] of Object.entries(MALLOC_ENV)) expect(env.split(/\s+/)).toContain(`${name}=${value}`);
   });
 });
 
