@@ -1,25 +1,32 @@
 /**
- * Memory under a slow sink: 32 shards read at full rate (a backlog put
- * first, and a producer writing as fast as kinesalite takes it during the
- * run) while every S3 request is held 2 s by a proxy. The service runs as
+ * Memory under a slow sink: 32 shards read as fast as the service can take
+ * them while every S3 request is held 2 s by a proxy. The backlog is put
+ * first as KPL aggregates (bench/lib/aggregatedFill.ts), so kinesalite
+ * serves it faster than the service processes it, and the service runs with
+ * its default windows (60 s raw, 300 s segments): what it reads piles up
+ * until the budget pauses it. (Until 2026-11-23 the scenario put one event
+ * per record, with a producer beside the reads and 5 s / 10 s windows:
+ * kinesalite was busy with the producer, the service read 3,400 records/s,
+ * and the budget's records never passed 60 MB of 268.) The service runs as
  * its own process with KL_MEMORY_BUDGET_BYTES; its RSS is sampled every
- * 250 ms from /proc, its pause figures from /metrics.
+ * 250 ms from /proc, its budget, pause and heap figures from /metrics.
  *
- *   npm run bench -- memory [--shards 32] [--seconds 40] [--budget-mib 256] [--backlog 100000] [--s3-delay-ms 2000]
+ *   npm run bench -- memory [--shards 32] [--seconds 40] [--budget-mib 256] [--backlog 1000000] [--per-aggregate 100] [--s3-delay-ms 2000]
  */
 import { readFileSync } from 'node:fs';
 import { performance } from 'node:perf_hooks';
 import { freePort } from '../src/local/localAws.js';
-import { produce } from '../src/producer/producer.js';
+import { createStream, randomName } from '../src/local/provision.js';
+import { putAggregatedBacklog } from './lib/aggregatedFill.js';
 import { numberArg } from './lib/args.js';
-import { metric, scrapeMetrics } from './lib/metricsText.js';
+import { metric, metricSum, scrapeMetrics } from './lib/metricsText.js';
 import type { Figures } from './lib/report.js';
 import { startServiceProcess } from './lib/service.js';
 import { startSlowProxy } from './lib/slowProxy.js';
-import { filledStream, startBenchStack } from './lib/stack.js';
+import { startBenchStack } from './lib/stack.js';
 
 export const description =
-  '32 shards, a pre-put backlog plus a producer at full speed, every S3 request delayed 2 s by a local proxy; the service (`node dist/cli.js run`) runs with KL_MEMORY_BUDGET_BYTES. Pass: max RSS <= budget + 150 MB. `paused_*` count the second step of backpressure (everyone stops above the high watermark), `shard_pauses` the first (between the soft and the high watermark the shards holding more than the average wait). `max_budget_used_mb` counts room reserved for reads in flight, `max_budget_held_mb` the records alone, which the watermarks judge: reads are sized to the room left, so the records can stay below the watermarks while the budget is full.';
+  '32 shards holding a backlog of KPL aggregates (100 events each), read as fast as the service takes them, every S3 request delayed 2 s by a local proxy; the service (`node dist/cli.js run`, default windows, the image\'s malloc settings) runs with KL_MEMORY_BUDGET_BYTES. Pass: max RSS <= budget + 150 MB. `at_max_rss_main_*`: the main thread\'s V8 heap and external memory (its Buffers) at that moment; the rest is the worker threads, Node itself and malloc. `paused_*` count the second step of backpressure (everyone stops above the high watermark), `shard_pauses` the first (between the soft and the high watermark the shards holding more than the average wait). `max_budget_used_mb` counts room reserved for reads in flight, `max_budget_held_mb` the records alone, which the watermarks judge: reads are sized to the room left, so the records can stay below the watermarks while the budget is full.';
 
 function rssBytes(pid: number): number {
   const m = /VmRSS:\s+(\d+) kB/.exec(readFileSync(`/proc/${pid}/status`, 'utf8'));
@@ -30,19 +37,21 @@ export default async function run(args: string[]): Promise<Figures> {
   const shards = numberArg(args, 'shards', 32);
   const seconds = numberArg(args, 'seconds', 40);
   const budgetBytes = numberArg(args, 'budget-mib', 256) * 1024 * 1024;
-  const backlog = numberArg(args, 'backlog', 100_000);
+  const backlog = numberArg(args, 'backlog', 1_000_000);
+  const perAggregate = numberArg(args, 'per-aggregate', 100);
   const delayMs = numberArg(args, 's3-delay-ms', 2000);
   const env = await startBenchStack();
   const proxy = await startSlowProxy(env.stack.endpoints.s3, delayMs);
   try {
-    const filled = await filledStream(env.clients, shards, backlog);
+    const stream = randomName('bench');
+    await createStream(env.clients.kinesis, stream, shards);
+    const filled = await putAggregatedBacklog(env.clients.kinesis, stream, { records: backlog, perAggregate });
+    console.error(`memory: put ${filled.records} records in ${filled.aggregates} aggregates in ${filled.putSeconds.toFixed(1)} s`);
     const metricsPort = await freePort();
-    const service = await startServiceProcess(env.clients, filled.stream, {
+    const service = await startServiceProcess(env.clients, stream, {
       AWS_ENDPOINT_URL_S3: proxy.url,
       KL_MEMORY_BUDGET_BYTES: String(budgetBytes),
       KL_METRICS_PORT: String(metricsPort),
-      KL_FLUSH_INTERVAL_MS: '5000',
-      KL_CLEANSED_FLUSH_INTERVAL_MS: '10000',
     });
     const pid = service.child.pid!;
     const samples: number[] = [];
@@ -51,16 +60,18 @@ export default async function run(args: string[]): Promise<Figures> {
     let wasPaused = false;
     let maxBudgetUsed = 0;
     let maxBudgetHeld = 0;
-    const abort = new AbortController();
-    const producing = produce(env.clients.kinesis, { streamName: filled.stream, rate: 0, count: 10_000_000, keys: 10_000, seed: 7, badRatio: 0, signal: abort.signal });
     const started = performance.now();
     let lastMetrics = '';
+    /** The main thread's V8 heap and external memory (Buffers) at the sample of the highest RSS. */
+    let atMaxRss = { rss: 0, heap: 0, external: 0 };
     try {
       while (performance.now() - started < seconds * 1000 && service.child.exitCode === null) {
-        samples.push(rssBytes(pid));
+        const rss = rssBytes(pid);
+        samples.push(rss);
         const text = await scrapeMetrics(metricsPort);
         if (text) {
           lastMetrics = text;
+          if (rss > atMaxRss.rss) atMaxRss = { rss, heap: metric(text, 'nodejs_heap_size_used_bytes'), external: metric(text, 'nodejs_external_memory_bytes') };
           const paused = metric(text, 'kinesis_lake_backpressure_paused') === 1;
           if (paused) pausedSamples++;
           if (paused && !wasPaused) pausedTransitions++;
@@ -71,11 +82,8 @@ export default async function run(args: string[]): Promise<Figures> {
         await new Promise((r) => setTimeout(r, 250));
       }
     } finally {
-      abort.abort();
-      const produced = await producing.catch(() => ({ produced: 0 }));
       await service.stop();
       samples.push(0);
-      console.error(`memory: produced ${produced.produced} during the run`);
     }
     const maxRss = Math.max(...samples);
     const bound = budgetBytes + 150 * 1e6;
@@ -86,6 +94,10 @@ export default async function run(args: string[]): Promise<Figures> {
       budget_mb: Math.round(budgetBytes / MB),
       bound_mb: Math.round(bound / MB),
       within_bound: maxRss <= bound ? 'yes' : 'no',
+      // Where the highest RSS was: the main thread's heap and its external memory; the rest is the worker
+      // threads (their heaps and Parquet WASM memory), Node itself and malloc's free lists.
+      at_max_rss_main_heap_mb: Math.round(atMaxRss.heap / MB),
+      at_max_rss_main_external_mb: Math.round(atMaxRss.external / MB),
       max_budget_used_mb: Math.round(maxBudgetUsed / MB),
       // Records alone, without room reserved for reads in flight: what the watermarks judge (80 % and 90 %).
       max_budget_held_mb: Math.round(maxBudgetHeld / MB),
@@ -94,12 +106,15 @@ export default async function run(args: string[]): Promise<Figures> {
       paused_seconds_total: Number((metric(lastMetrics, 'kinesis_lake_backpressure_paused_seconds_total') || 0).toFixed(1)),
       // The first step: a shard holding more than the average waits while the others read (between soft and high).
       shard_pauses: metric(lastMetrics, 'kinesis_lake_backpressure_shard_pauses_total') || 0,
+      // Kinesis records (aggregates) the service read during the run, of backlog_aggregates.
+      records_read: Math.max(0, metricSum(lastMetrics, 'kinesis_lake_records_read_total')),
       rss_samples: samples.length - 1,
       shards,
       seconds,
       s3_delay_ms: delayMs,
       s3_requests: proxy.requests(),
       backlog_records: filled.records,
+      backlog_aggregates: filled.aggregates,
     };
   } finally {
     await proxy.close();

@@ -15,8 +15,8 @@ const MiB = 1024 * 1024;
 /**
  * What the process needs beside its budget, with headroom: in the `memory`
  * bench (32 shards, the budget's records at its 256 MiB limit, reading
- * paused in half the samples, 2026-11-23/24) RSS peaked 323-348 MB above
- * the budget in two runs.
+ * paused in about half the samples, 2026-11-23/24) RSS peaked 323-356 MB
+ * above the budget in three runs.
  */
 export const PROCESS_MEMORY_BYTES = 400 * MiB;
 

@@ -273,7 +273,7 @@ export class ShardConsumer<D extends DeadLetter = DeadLetter> {
 
   /** Polls until the shard ends (true) or polling is stopped (false). */
   private async poll(start: IteratorStart): Promise<boolean> {
-    const { kinesis, settings, budget } = this.deps;
+    const { kinesis, budget } = this.deps;
     const signal = this.pollAbort.signal;
     let iterator = await this.getIterator(start, signal);
     if (iterator === undefined) return false;
@@ -340,7 +340,7 @@ export class ShardConsumer<D extends DeadLetter = DeadLetter> {
   }
 
   private readonly recordSize = new RecordSizeEstimate();
-  /** Budget bytes counted per payload byte read: the configured factor, or what this shard's outputs measured. */
+  /** Budget bytes counted per payload byte read: the configured factor, or what the outputs measured (deps.budgetFactor). */
   private readonly budgetFactor: BudgetFactor;
 
   /**

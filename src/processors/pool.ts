@@ -93,10 +93,10 @@ export class ProcessorPool {
   #isolatedSlots: TaskSlots | undefined;
   /**
    * Parquet tasks packed and handed over at once, one per thread. Each packs
-   * a copy of its segment's column chunks (packChunks), so with a slot per
-   * task every segment cut at once (memory pressure cuts the largest of all
-   * shards together) doubled its chunks' memory in piscina's queue, outside
-   * the budget's count, until a thread was free.
+   * a copy of its segment-hour's column chunks (packChunks); unlimited, the
+   * segments cut together under memory pressure (the largest of every
+   * shard) doubled their chunks' memory in piscina's queue, outside the
+   * budget's count, until a thread was free.
    */
   readonly #parquetSlots: TaskSlots;
   readonly #piscinaOptions: ConstructorParameters<typeof Piscina>[0] & object;

@@ -63,7 +63,7 @@ export class RawLineWriter {
    * eighth of it is spare: the result stays in memory until its raw file is
    * durable, and a buffer that grew by doubling (a piece of KPL aggregates
    * writes far more lines than its Kinesis records promised) held up to twice
-   * the lines, measured at 4 bytes per payload byte, all outside the budget's count.
+   * the lines: 4 bytes per payload byte, measured, for 2.2 of lines.
    */
   bytes(): Uint8Array {
     const buf = this.#buf;
