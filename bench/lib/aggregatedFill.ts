@@ -7,11 +7,10 @@
  * in within seconds and are read back at a rate only the reader limits,
  * which is what a memory scenario has to reach.
  */
-import { PutRecordsCommand, type KinesisClient, type PutRecordsRequestEntry } from '@aws-sdk/client-kinesis';
+import type { KinesisClient, PutRecordsRequestEntry } from '@aws-sdk/client-kinesis';
 import { encodeAggregate } from '../../src/chaos/kplEncode.js';
-import { backoffMs, sleep } from '../../src/consumer/backoff.js';
-import { isRetriable } from '../../src/errors.js';
 import { generateEvent } from '../../src/producer/clickstream.js';
+import { putUntilAccepted } from '../../src/producer/putAll.js';
 import { seededRandom } from '../../src/producer/random.js';
 
 /** PutRecords takes at most 500 records and 5 MiB per call; stay under both. */
@@ -52,28 +51,15 @@ export async function putAggregatedBacklog(
       planned += n;
       bytes += data.length;
     }
-    let pending = batch.map((entry, i) => ({ entry, count: counts[i]! }));
-    for (let attempt = 0; pending.length > 0; attempt++) {
-      let out;
-      try {
-        out = await kinesis.send(new PutRecordsCommand({ StreamName: streamName, Records: pending.map((p) => p.entry) }));
-      } catch (err) {
-        if (!isRetriable(err) || attempt > 20) throw err;
-        await sleep(backoffMs(attempt, 100, 2000));
-        continue;
-      }
-      const retry: typeof pending = [];
-      (out.Records ?? []).forEach((r, i) => {
-        const p = pending[i]!;
-        if (r.ErrorCode || !r.SequenceNumber) retry.push(p);
-        else {
-          records += p.count;
-          aggregates++;
-        }
-      });
-      pending = retry;
-      if (pending.length > 0) await sleep(backoffMs(attempt, 50, 1000));
-    }
+    await putUntilAccepted(
+      kinesis,
+      streamName,
+      batch.map((entry, i) => ({ entry, count: counts[i]! })),
+      (p) => {
+        records += p.count;
+        aggregates++;
+      },
+    );
   }
   return { records, aggregates, putSeconds: (Date.now() - started) / 1000 };
 }

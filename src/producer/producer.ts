@@ -6,11 +6,11 @@
  */
 import { createHash } from 'node:crypto';
 import { createWriteStream, type WriteStream } from 'node:fs';
-import { PutRecordsCommand, type KinesisClient, type PutRecordsRequestEntry } from '@aws-sdk/client-kinesis';
+import type { KinesisClient, PutRecordsRequestEntry } from '@aws-sdk/client-kinesis';
 import { seededRandom } from './random.js';
 import { generateBadPayload, generateEvent, type BadKind } from './clickstream.js';
-import { backoffMs, sleep } from '../consumer/backoff.js';
-import { isRetriable } from '../errors.js';
+import { sleep } from '../consumer/backoff.js';
+import { putUntilAccepted } from './putAll.js';
 
 export interface ProduceOptions {
   streamName: string;
@@ -70,40 +70,21 @@ export async function produce(client: KinesisClient, options: ProduceOptions, ke
           batch.push({ entry: { Data: data, PartitionKey: key }, data, valid: true });
         }
       }
-      let pending = batch;
-      for (let attempt = 0; pending.length > 0; attempt++) {
-        let out;
-        try {
-          out = await client.send(new PutRecordsCommand({ StreamName: options.streamName, Records: pending.map((p) => p.entry) }));
-        } catch (err) {
-          if (!isRetriable(err) || attempt > 20) throw err;
-          await sleep(backoffMs(attempt, 100, 2000));
-          continue;
-        }
-        const retry: typeof pending = [];
-        (out.Records ?? []).forEach((r, i) => {
-          const p = pending[i]!;
-          if (r.ErrorCode || !r.SequenceNumber) {
-            retry.push(p);
-            return;
-          }
-          const entry: GroundTruthEntry = {
-            shardId: r.ShardId!,
-            sequenceNumber: r.SequenceNumber,
-            sha256: createHash('sha256').update(p.data).digest('hex'),
-            valid: p.valid,
-            ...(p.badKind ? { badKind: p.badKind } : {}),
-            partitionKey: p.entry.PartitionKey!,
-            payloadBase64: p.data.toString('base64'),
-          };
-          log?.write(JSON.stringify(entry) + '\n');
-          entries?.push(entry);
-          produced++;
-          if (p.valid) valid++;
-        });
-        pending = retry;
-        if (pending.length > 0) await sleep(backoffMs(attempt, 50, 1000));
-      }
+      await putUntilAccepted(client, options.streamName, batch, (p, put) => {
+        const entry: GroundTruthEntry = {
+          shardId: put.shardId,
+          sequenceNumber: put.sequenceNumber,
+          sha256: createHash('sha256').update(p.data).digest('hex'),
+          valid: p.valid,
+          ...(p.badKind ? { badKind: p.badKind } : {}),
+          partitionKey: p.entry.PartitionKey!,
+          payloadBase64: p.data.toString('base64'),
+        };
+        log?.write(JSON.stringify(entry) + '\n');
+        entries?.push(entry);
+        produced++;
+        if (p.valid) valid++;
+      });
       if (options.rate > 0) {
         const due = started + (produced / options.rate) * 1000;
         await sleep(due - Date.now(), options.signal);

@@ -275,21 +275,27 @@ describe('ShardConsumer and the shares of the room to read into', () => {
   });
 });
 
+/** A writer whose raw files wait for `unblock()`; `written()` counts those made durable. */
+function blockedWriter(deadLettersPerFile: (file: SealedFile) => number = () => 0): { writer: LakeWriter; unblock: () => void; written: () => number } {
+  let unblock!: () => void;
+  const blocked = new Promise<void>((resolve) => (unblock = resolve));
+  let written = 0;
+  const writer = {
+    write: async (file: SealedFile): Promise<WrittenFile> => {
+      await blocked;
+      written++;
+      return writtenFile(file, deadLettersPerFile(file));
+    },
+    writeSegment: (): Promise<number | undefined> => Promise.resolve(undefined),
+  } as unknown as LakeWriter;
+  return { writer, unblock, written: () => written };
+}
+
 describe('ShardConsumer and outputs larger than the budget assumed', () => {
   it('counts raw lines until their file is durable and column chunks until the checkpoint, at their measured size', async () => {
     const { held } = heldBy();
     const budget = new MemoryBudget(1e12);
-    let unblock!: () => void;
-    const blocked = new Promise<void>((resolve) => (unblock = resolve));
-    let written = 0;
-    const writer = {
-      write: async (file: SealedFile): Promise<WrittenFile> => {
-        await blocked;
-        written++;
-        return writtenFile(file);
-      },
-      writeSegment: (): Promise<number | undefined> => Promise.resolve(undefined),
-    } as unknown as LakeWriter;
+    const { writer, unblock, written } = blockedWriter();
     // Raw lines of 4 bytes and column chunks of 2 bytes per payload byte (small events, KPL aggregates).
     const bulky: PieceProcessor = {
       ...processor,
@@ -307,7 +313,7 @@ describe('ShardConsumer and outputs larger than the budget assumed', () => {
       // processed: 4 for raw lines, 2 for column chunks.
       await until(() => budget.heldBy(SHARD) === 6 * payload);
       unblock();
-      await until(() => written === 1);
+      await until(() => written() === 1);
       // Durable: the raw lines went; the open segment keeps its column chunks.
       await until(() => budget.heldBy(SHARD) === 2 * payload);
     } finally {
@@ -323,17 +329,7 @@ describe('ShardConsumer and dead letters in the memory budget', () => {
   it('counts each envelope until its raw file is durable, whether its piece was processed before or after the file was sealed', async () => {
     const { held } = heldBy();
     const budget = new MemoryBudget(1e12);
-    let unblock!: () => void;
-    const blocked = new Promise<void>((resolve) => (unblock = resolve));
-    let written = 0;
-    const writer = {
-      write: async (file: SealedFile): Promise<WrittenFile> => {
-        await blocked;
-        written++;
-        return writtenFile(file, file.kinesisRecords);
-      },
-      writeSegment: (): Promise<number | undefined> => Promise.resolve(undefined),
-    } as unknown as LakeWriter;
+    const { writer, unblock, written } = blockedWriter((file) => file.kinesisRecords);
     // Every record is bad: one envelope each.
     const allBad: PieceProcessor = {
       ...processor,
@@ -346,7 +342,7 @@ describe('ShardConsumer and dead letters in the memory budget', () => {
       const payloadShare = 5 * 100 * settings.budgetBytesPerPayloadByte;
       await until(() => budget.heldBy(SHARD) === payloadShare + 5 * BUDGET_BYTES_PER_DEAD_LETTER);
       unblock();
-      await until(() => written === 1);
+      await until(() => written() === 1);
       // Durable: the envelopes went with the raw file; the open segment keeps its share of the payload.
       await until(() => budget.heldBy(SHARD) === 5 * 100 * SEGMENT_BUDGET_BYTES_PER_PAYLOAD_BYTE);
     } finally {
