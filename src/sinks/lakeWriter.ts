@@ -121,10 +121,12 @@ export class LakeWriter<D extends DeadLetter = DeadLetter> {
       windowStartMs: file.firstArrivalMs,
     });
     const metadata = { [WINDOW_PHASE_METADATA]: String(file.windowPhaseMs) };
+    // Taken before the upload: once it is durable the body's memory is freed, and its length reads 0.
+    const bytes = body.byteLength;
     await this.put(key, body, { contentType: 'application/x-ndjson', contentEncoding: 'gzip', metadata }, file.shardId, signal);
     releaseBuffers([body]);
     const userRecords = outputs.reduce((n, o) => n + o.rawRecords, 0);
-    this.options.onObject?.('raw', userRecords, body.byteLength, Date.now() - started);
+    this.options.onObject?.('raw', userRecords, bytes, Date.now() - started);
     const deadLetters = outputs.flatMap((o) => o.dlq);
     if (deadLetters.length > 0) {
       if (!this.options.deadLetters) throw new Error('dead letters produced but no dead-letter sink is configured');
@@ -133,12 +135,12 @@ export class LakeWriter<D extends DeadLetter = DeadLetter> {
       this.options.onObject?.('dlq', deadLetters.length, 0, Date.now() - t);
     }
     this.options.logger.info(
-      { shardId: file.shardId, key, records: userRecords, deadLetters: deadLetters.length, bytes: body.byteLength, forced: file.forced || undefined },
+      { shardId: file.shardId, key, records: userRecords, deadLetters: deadLetters.length, bytes, forced: file.forced || undefined },
       'raw object written',
     );
     // Durable: nothing reads these lines again (a replay reads the stream).
     releaseBuffers(outputs.map((o) => o.raw));
-    return { rawKey: key, rawBytes: body.byteLength, userRecords, deadLetters: deadLetters.length };
+    return { rawKey: key, rawBytes: bytes, userRecords, deadLetters: deadLetters.length };
   }
 
   /** Writes the segment's cleansed files; returns the sub-sequence number to checkpoint with. */
@@ -174,10 +176,11 @@ export class LakeWriter<D extends DeadLetter = DeadLetter> {
         const started = Date.now();
         const body = await this.options.parquet!.encode(chunks);
         const key = cleansedKey({ table: this.options.table, shardId: segment.shardId, firstSequence: segment.firstSequence, lastSequence: segment.lastSequence, hour });
+        const bytes = body.byteLength;
         await this.put(key, body, { contentType: 'application/vnd.apache.parquet' }, segment.shardId, signal);
         releaseBuffers([body]);
-        this.options.onObject?.('cleansed', rows, body.byteLength, Date.now() - started);
-        this.options.logger.info({ shardId: segment.shardId, key, rows, bytes: body.byteLength }, 'cleansed object written');
+        this.options.onObject?.('cleansed', rows, bytes, Date.now() - started);
+        this.options.logger.info({ shardId: segment.shardId, key, rows, bytes }, 'cleansed object written');
       }),
     );
     // Every hour is durable: the checkpoint needs the rows no more.

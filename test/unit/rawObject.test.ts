@@ -54,14 +54,33 @@ describe('the raw object', () => {
     expect(gunzipSync(reference)).toEqual(whole);
   });
 
-  it('frees the memory of its lines once it is durable', async () => {
+  it('frees the memory of its lines once it is durable, and still reports the bytes it wrote', async () => {
     const store = new KeepingStore();
-    const writer = new LakeWriter({ store, streamName: 's', table: 't', deadLetters: undefined, parquet: undefined, logger: pino({ level: 'silent' }) });
+    const reported: [string, number][] = [];
+    const writer = new LakeWriter({ store, streamName: 's', table: 't', deadLetters: undefined, parquet: undefined, logger: pino({ level: 'silent' }), onObject: (zone, _records, bytes) => reported.push([zone, bytes]) });
     const piece = new Uint8Array(whole);
     const file: SealedFile = { shardId: 'shardId-000000000001', firstSequence: '49001', lastSequence: '49099', firstArrivalMs: 1_000, windowPhaseMs: 0, kinesisRecords: 1, payloadBytes: 1, forced: false, outputs: [Promise.resolve(output(piece))] };
-    await writer.write(file);
-    expect(gunzipSync([...store.bodies.values()][0]!)).toEqual(whole);
+    const result = await writer.write(file);
+    const stored = [...store.bodies.values()][0]!;
+    expect(gunzipSync(stored)).toEqual(whole);
     expect(piece.byteLength).toBe(0);
+    expect(stored.length).toBeGreaterThan(Buffer.poolSize);
+    expect(result.rawBytes).toBe(stored.length);
+    expect(reported).toEqual([['raw', stored.length]]);
+  });
+
+  it('frees a segment\'s column chunks and Parquet bodies once durable, and still reports the bytes it wrote', async () => {
+    const store = new KeepingStore();
+    const reported: [string, number][] = [];
+    const encoded: Uint8Array[] = [];
+    const parquet = { encode: async (chunks: Uint8Array[]): Promise<Uint8Array> => { const body = new Uint8Array(20_000 + chunks.length); encoded.push(body); return body; } };
+    const writer = new LakeWriter({ store, streamName: 's', table: 't', deadLetters: undefined, parquet, logger: pino({ level: 'silent' }), onObject: (zone, _records, bytes) => reported.push([zone, bytes]) });
+    const chunk = new Uint8Array(50_000);
+    await writer.writeSegment({ shardId: 'shardId-000000000001', firstSequence: '49001', lastSequence: '49099', forced: false, outputs: [Promise.resolve({ cleansed: [{ hour: '2026-11-23T10', rows: 3, chunk }], lastSubSequenceNumber: undefined })] });
+    expect([...store.bodies.values()].map((b) => b.length)).toEqual([20_001]);
+    expect(reported).toEqual([['cleansed', 20_001]]);
+    expect(encoded[0]!.byteLength).toBe(0);
+    expect(chunk.byteLength).toBe(0);
   });
 
   it('is a valid gzip of nothing when the file has no lines, and of a single short line', async () => {
