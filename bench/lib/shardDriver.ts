@@ -18,7 +18,7 @@ import { SegmentCutter, type SegmentPiece } from '../../src/consumer/segmentCutt
 import { staggeredPhaseMs } from '../../src/consumer/windowPhase.js';
 import type { DlqEnvelope } from '../../src/processors/envelope.js';
 import type { LakeWriter, SealedFile, SealedSegment } from '../../src/sinks/lakeWriter.js';
-import { BUDGET_BYTES_PER_PAYLOAD_BYTE, BudgetFactor, OpenFileBudget, outputExcess, segmentShare, type FileRelease, type PieceCount } from '../../src/consumer/pieceBudget.js';
+import { BUDGET_BYTES_PER_PAYLOAD_BYTE, BudgetFactor, OpenFileBudget, outputBytes, outputExcess, segmentShare, type FileRelease, type PieceCount } from '../../src/consumer/pieceBudget.js';
 import type { PieceOutput } from '../../src/consumer/pieceProcessor.js';
 
 interface DriverSegment {
@@ -26,6 +26,14 @@ interface DriverSegment {
   budgetBytes: number;
   /** Sealed: its bytes count in drainingSegmentBytes. */
   draining: boolean;
+}
+
+/** One factor per budget: the drivers sharing a budget share it, as a stream worker's shards do (StreamWorker). */
+const factors = new WeakMap<MemoryBudget, BudgetFactor>();
+function factorOf(budget: MemoryBudget): BudgetFactor {
+  let factor = factors.get(budget);
+  if (factor === undefined) factors.set(budget, (factor = new BudgetFactor(BUDGET_BYTES_PER_PAYLOAD_BYTE)));
+  return factor;
 }
 
 export class ShardDriver implements CuttableShard {
@@ -36,7 +44,7 @@ export class ShardDriver implements CuttableShard {
   private openArrivals: number[] = [];
   private segment: DriverSegment | undefined;
   private readonly openFileBudget = new OpenFileBudget();
-  private readonly budgetFactor = new BudgetFactor(BUDGET_BYTES_PER_PAYLOAD_BYTE);
+  private readonly budgetFactor: BudgetFactor;
   /** Sealed raw files not yet durable, and what each releases then. */
   private readonly queuedReleases = new Map<SealedFile<DlqEnvelope>, FileRelease<DriverSegment>>();
   private chain: Promise<void> = Promise.resolve();
@@ -57,6 +65,7 @@ export class ShardDriver implements CuttableShard {
     fileRules: CutRules,
   ) {
     const phaseMs = (this.windowPhaseMs = staggeredPhaseMs(shardId, fileRules.intervalMs));
+    this.budgetFactor = factorOf(deps.budget);
     this.cutter = new SegmentCutter({ ...segmentRules, phaseMs }, { ...fileRules, phaseMs });
   }
 
@@ -123,8 +132,9 @@ export class ShardDriver implements CuttableShard {
 
   /** As the consumer does (ShardConsumer.countOutput): what the output holds beyond what its read counted. */
   private countOutput(file: SealedFile<DlqEnvelope>, segment: DriverSegment, payloadBytes: number, counted: PieceCount, output: PieceOutput<DlqEnvelope>): void {
-    this.budgetFactor.observe(payloadBytes, output);
-    const excess = outputExcess(counted, output);
+    const held = outputBytes(output);
+    this.budgetFactor.observe(payloadBytes, held);
+    const excess = outputExcess(counted, held, output.dlq.length);
     if (excess.file + excess.segment === 0) return;
     const release = this.open === file ? undefined : this.queuedReleases.get(file);
     if (this.open !== file && release === undefined) return;

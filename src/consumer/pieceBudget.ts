@@ -57,17 +57,18 @@ export interface PieceCount {
  * lowered: the records and the packed copy were counted in the same bytes
  * and may not be collected yet.
  */
-export function outputExcess(counted: PieceCount, output: Pick<PieceOutput, 'raw' | 'cleansed' | 'dlq'>): PieceCount {
+export function outputExcess(counted: PieceCount, held: PieceCount, deadLetters: number): PieceCount {
   return {
-    file: Math.max(0, output.raw.buffer.byteLength - counted.file) + output.dlq.length * BUDGET_BYTES_PER_DEAD_LETTER,
-    segment: Math.max(0, chunkBytes(output) - counted.segment),
+    file: Math.max(0, held.file - counted.file) + deadLetters * BUDGET_BYTES_PER_DEAD_LETTER,
+    segment: Math.max(0, held.segment - counted.segment),
   };
 }
 
-function chunkBytes(output: Pick<PieceOutput, 'cleansed'>): number {
-  let bytes = 0;
-  for (const c of output.cleansed) bytes += c.chunk.buffer.byteLength;
-  return bytes;
+/** The memory a processed piece's output holds (its buffers, not its views): `file` its raw lines, `segment` its column chunks. */
+export function outputBytes(output: Pick<PieceOutput, 'raw' | 'cleansed'>): PieceCount {
+  let segment = 0;
+  for (const c of output.cleansed) segment += c.chunk.buffer.byteLength;
+  return { file: output.raw.buffer.byteLength, segment };
 }
 
 /**
@@ -135,10 +136,11 @@ export class BudgetFactor {
     return { file: Math.ceil(payloadBytes * this.#file.value), segment: Math.ceil(payloadBytes * this.#segment.value) };
   }
 
-  observe(payloadBytes: number, output: Pick<PieceOutput, 'raw' | 'cleansed'>): void {
+  /** A piece of `payloadBytes` whose output holds `held` (outputBytes). */
+  observe(payloadBytes: number, held: PieceCount): void {
     if (payloadBytes <= 0) return;
-    this.#file.observe(output.raw.buffer.byteLength / payloadBytes, payloadBytes);
-    this.#segment.observe(chunkBytes(output) / payloadBytes, payloadBytes);
+    this.#file.observe(held.file / payloadBytes, payloadBytes);
+    this.#segment.observe(held.segment / payloadBytes, payloadBytes);
   }
 }
 

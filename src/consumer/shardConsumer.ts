@@ -21,7 +21,7 @@ import { backoffMs, sleep } from './backoff.js';
 import type { MemoryBudget } from './memoryBudget.js';
 import type { DeadLetter, PieceOutput, PieceProcessor } from './pieceProcessor.js';
 import { RecordSizeEstimate } from './recordSizeEstimate.js';
-import { BudgetFactor, OpenFileBudget, outputExcess, segmentShare, type FileRelease, type PieceCount } from './pieceBudget.js';
+import { BudgetFactor, OpenFileBudget, outputBytes, outputExcess, segmentShare, type FileRelease, type PieceCount } from './pieceBudget.js';
 import type { LakeWriter, SealedFile, SealedSegment, WrittenFile } from '../sinks/lakeWriter.js';
 import { canTransition, strongerReason, type ShardState, type ShutdownReason } from './shardStates.js';
 
@@ -450,8 +450,9 @@ export class ShardConsumer<D extends DeadLetter = DeadLetter> {
    * open or queued was let go with the lease, and nothing is counted.
    */
   private countOutput(file: SealedFile<D>, segment: OpenSegment, payloadBytes: number, counted: PieceCount, output: PieceOutput<D>): void {
-    this.budgetFactor.observe(payloadBytes, output);
-    const excess = outputExcess(counted, output);
+    const held = outputBytes(output);
+    this.budgetFactor.observe(payloadBytes, held);
+    const excess = outputExcess(counted, held, output.dlq.length);
     if (excess.file + excess.segment === 0) return;
     let release: FileRelease<OpenSegment> | undefined;
     if (this.open !== file) {

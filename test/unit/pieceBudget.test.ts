@@ -1,26 +1,26 @@
 import { describe, expect, it } from 'vitest';
-import { BUDGET_BYTES_PER_DEAD_LETTER, BudgetFactor, outputExcess } from '../../src/consumer/pieceBudget.js';
+import { BUDGET_BYTES_PER_DEAD_LETTER, BudgetFactor, outputBytes, outputExcess, type PieceCount } from '../../src/consumer/pieceBudget.js';
 
-function output(rawBytes: number, chunkBytes: number[], deadLetters = 0) {
-  return {
-    raw: new Uint8Array(rawBytes),
-    cleansed: chunkBytes.map((n) => ({ hour: '2026-11-23T10', rows: 1, chunk: new Uint8Array(n) })),
-    dlq: Array.from({ length: deadLetters }, (_, i) => ({ id: String(i), reason: 'invalid_json' })),
-  };
+/** What outputBytes measures of an output with raw lines of `rawBytes` and chunks of `chunkBytes`. */
+function output(rawBytes: number, chunkBytes: number[]): PieceCount {
+  return outputBytes({ raw: new Uint8Array(rawBytes), cleansed: chunkBytes.map((n) => ({ hour: '2026-11-23T10', rows: 1, chunk: new Uint8Array(n) })) });
 }
 
 describe('outputExcess', () => {
   it('is nothing for an output within its counts, and what lies beyond them otherwise', () => {
     const counted = { file: 1500, segment: 1500 };
-    expect(outputExcess(counted, output(1700, [700, 600]))).toEqual({ file: 200, segment: 0 });
-    expect(outputExcess(counted, output(1000, [1000, 900]))).toEqual({ file: 0, segment: 400 });
-    expect(outputExcess(counted, output(10, [], 2))).toEqual({ file: 2 * BUDGET_BYTES_PER_DEAD_LETTER, segment: 0 });
-    expect(outputExcess({ file: 3500, segment: 1500 }, output(3400, [1500]))).toEqual({ file: 0, segment: 0 });
+    expect(outputExcess(counted, output(1700, [700, 600]), 0)).toEqual({ file: 200, segment: 0 });
+    expect(outputExcess(counted, output(1000, [1000, 900]), 0)).toEqual({ file: 0, segment: 400 });
+    expect(outputExcess(counted, output(10, []), 2)).toEqual({ file: 2 * BUDGET_BYTES_PER_DEAD_LETTER, segment: 0 });
+    expect(outputExcess({ file: 3500, segment: 1500 }, output(3400, [1500]), 0)).toEqual({ file: 0, segment: 0 });
   });
+});
 
+describe('outputBytes', () => {
   it('measures the memory a view keeps, not the view', () => {
     const big = new Uint8Array(4000);
-    expect(outputExcess({ file: 1500, segment: 1500 }, { raw: big.subarray(0, 10), cleansed: [], dlq: [] }).file).toBe(2500);
+    const chunk = new Uint8Array(300);
+    expect(outputBytes({ raw: big.subarray(0, 10), cleansed: [{ hour: 'h', rows: 1, chunk: chunk.subarray(0, 1) }, { hour: 'g', rows: 1, chunk: new Uint8Array(20) }] })).toEqual({ file: 4000, segment: 320 });
   });
 });
 
