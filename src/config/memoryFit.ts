@@ -25,9 +25,11 @@ export const PROCESS_MEMORY_BYTES = 400 * MiB;
  * and the benches' service runs with too. Buffers freed by the main thread
  * and the worker threads went back to per-thread arenas and stayed in RSS:
  * in the `memory` scenario (32 shards of KPL aggregates, 256 MiB budget,
- * 2026-11-23) the highest RSS was 869 MB without these, 820 with two
- * arenas, 819 with large blocks always mapped on their own (freed straight
- * back to the kernel), and 762 with both.
+ * ad hoc runs taking turns, 2026-11-24) the highest RSS was 725 and 758 MB
+ * without these, 607 and 622 MB with them. Earlier, before the service
+ * freed its buffers itself: 869 without, 820 with two arenas, 819 with
+ * large blocks always mapped on their own (freed straight back to the
+ * kernel), 762 with both.
  */
 export const MALLOC_ENV: Readonly<Record<string, string>> = { MALLOC_ARENA_MAX: '2', MALLOC_MMAP_THRESHOLD_: '131072' };
 
