@@ -17,6 +17,9 @@
  */
 export const UNKNOWN_RECORD_BYTES = 1024 * 1024;
 
+/** The most payload one GetRecords response carries (Kinesis caps a response at 10 MiB). */
+export const MAX_GET_RECORDS_RESPONSE_BYTES = 10 * 1024 * 1024;
+
 export class RecordSizeEstimate {
   private bytesPerRecord: number | undefined;
 
@@ -28,6 +31,16 @@ export class RecordSizeEstimate {
   /** The estimate, UNKNOWN_RECORD_BYTES before the first response with records. */
   get bytes(): number {
     return this.bytesPerRecord ?? UNKNOWN_RECORD_BYTES;
+  }
+
+  /**
+   * The payload a response to a call asking for `limit` records may bring:
+   * never more than Kinesis sends in one response. A call that must ask for
+   * a full 10,000 records (to reach an inherited cut) while the size is
+   * still unknown would otherwise reserve 10,000 MiB.
+   */
+  responseBytes(limit: number): number {
+    return Math.min(limit * this.bytes, MAX_GET_RECORDS_RESPONSE_BYTES);
   }
 
   /** A response of `records` Kinesis records holding `bytes` of payload. */

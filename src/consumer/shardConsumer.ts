@@ -289,7 +289,7 @@ export class ShardConsumer<D extends DeadLetter = DeadLetter> {
       let result;
       // Reserve what the response may hold, so shards reading at once do not all count the same room.
       const limit = this.callLimit();
-      const reservation = Math.ceil(limit * this.recordSize.bytes * this.budgetFactor.bytesPerPayloadByte);
+      const reservation = Math.ceil(this.recordSize.responseBytes(limit) * this.budgetFactor.bytesPerPayloadByte);
       const sizeWasKnown = this.recordSize.known;
       budget.reserve(reservation, this.shardId);
       try {

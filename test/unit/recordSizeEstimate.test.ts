@@ -1,6 +1,6 @@
 import { describe, expect, it } from 'vitest';
 import { ReadPacer, MIN_CALL_GAP_MS } from '../../src/consumer/readPacer.js';
-import { RecordSizeEstimate, UNKNOWN_RECORD_BYTES } from '../../src/consumer/recordSizeEstimate.js';
+import { MAX_GET_RECORDS_RESPONSE_BYTES, RecordSizeEstimate, UNKNOWN_RECORD_BYTES } from '../../src/consumer/recordSizeEstimate.js';
 
 describe('RecordSizeEstimate', () => {
   it('assumes the largest common record until a response brings records', () => {
@@ -12,6 +12,14 @@ describe('RecordSizeEstimate', () => {
     estimate.observe(2_700, 10);
     expect(estimate.known).toBe(true);
     expect(estimate.bytes).toBe(270);
+  });
+
+  it('bounds what a response may bring by the records asked for and by the 10 MiB Kinesis sends at most', () => {
+    const estimate = new RecordSizeEstimate();
+    expect(estimate.responseBytes(3)).toBe(3 * UNKNOWN_RECORD_BYTES);
+    expect(estimate.responseBytes(10_000)).toBe(MAX_GET_RECORDS_RESPONSE_BYTES);
+    estimate.observe(2_700, 10);
+    expect(estimate.responseBytes(10_000)).toBe(2_700_000);
   });
 
   it('takes a larger mean at once and a smaller one by a fifth per response', () => {
