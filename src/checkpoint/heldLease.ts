@@ -73,6 +73,11 @@ export class HeldLease {
     return this.run((l) => this.store.prepareCheckpoint(l, this.owner, pending), (l) => l);
   }
 
+  /** Announces a raw file's end before it is written (LeaseStore.announceRawFile). */
+  announceRawFile(lastSequence: string, idleCut: boolean): Promise<Lease> {
+    return this.run((l) => this.store.announceRawFile(l, this.owner, lastSequence, idleCut), (l) => l);
+  }
+
   checkpoint(position: ShardPosition): Promise<Lease> {
     return this.run((l) => this.store.checkpoint(l, this.owner, position.sequenceNumber, position.subSequenceNumber ?? 0), (l) => l);
   }

@@ -3,7 +3,7 @@
  * with the KCL's attribute names and checkpoint sentinels, so a team can
  * point kinesis-lake at an existing KCL application's table.
  */
-import type { ShardPosition } from '../consumer/records.js';
+import { compareSequence, type ShardPosition } from '../consumer/records.js';
 
 export const SENTINEL = {
   TRIM_HORIZON: 'TRIM_HORIZON',
@@ -23,6 +23,19 @@ export interface Lease {
   /** A forced cut that was announced but not yet made durable (section 3 of the exactly-once notes). */
   pendingCheckpoint: string | undefined;
   pendingCheckpointSubSequenceNumber: number | undefined;
+  /**
+   * The last record of the last raw file announced beyond the checkpoint
+   * (our attribute `rawWrittenThrough`): every raw file is announced here
+   * before it is written, so an owner that takes over knows how far its
+   * predecessor may have written, and cuts nothing early short of it.
+   */
+  rawWrittenThrough?: string | undefined;
+  /**
+   * Raw-file cuts beyond the checkpoint that the records alone do not
+   * explain (our attribute `rawIdleCuts`: an idle window closed while caught
+   * up); an owner that takes over repeats them. Sequence order.
+   */
+  rawIdleCuts?: string[] | undefined;
   ownerSwitchesSinceCheckpoint: number;
   parentShardIds: string[];
   childShardIds: string[];
@@ -64,4 +77,18 @@ export function checkpointPosition(lease: Pick<Lease, 'checkpoint' | 'checkpoint
 export function pendingPosition(lease: Lease): ShardPosition | undefined {
   if (lease.pendingCheckpoint === undefined || isSentinel(lease.pendingCheckpoint)) return undefined;
   return { sequenceNumber: lease.pendingCheckpoint, subSequenceNumber: lease.pendingCheckpointSubSequenceNumber };
+}
+
+/** The lease's raw-zone announcements beyond `checkpoint` (all of them for a sentinel other than SHARD_END). */
+export function rawAnnouncementsBeyond(
+  lease: Pick<Lease, 'rawWrittenThrough' | 'rawIdleCuts'>,
+  checkpoint: string,
+): { rawWrittenThrough: string | undefined; rawIdleCuts: string[] } {
+  if (checkpoint === SENTINEL.SHARD_END) return { rawWrittenThrough: undefined, rawIdleCuts: [] };
+  const beyond = (seq: string): boolean => isSentinel(checkpoint) || compareSequence(seq, checkpoint) > 0;
+  const through = lease.rawWrittenThrough;
+  return {
+    rawWrittenThrough: through !== undefined && beyond(through) ? through : undefined,
+    rawIdleCuts: (lease.rawIdleCuts ?? []).filter(beyond).sort(compareSequence),
+  };
 }

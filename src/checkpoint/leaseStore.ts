@@ -16,8 +16,8 @@ import {
   type DynamoDBClient,
 } from '@aws-sdk/client-dynamodb';
 import { LeaseLostError, MissingResourceError } from '../errors.js';
-import { comparePosition, type ShardPosition } from '../consumer/records.js';
-import type { Lease } from './lease.js';
+import { comparePosition, compareSequence, type ShardPosition } from '../consumer/records.js';
+import { rawAnnouncementsBeyond, type Lease } from './lease.js';
 
 export interface LeaseStore {
   readonly tableName: string;
@@ -33,7 +33,13 @@ export interface LeaseStore {
   renewLease(held: Lease, owner: string): Promise<Lease>;
   /** Records an intended forced cut before the files it ends are written. */
   prepareCheckpoint(held: Lease, owner: string, pending: ShardPosition): Promise<Lease>;
-  /** Moves the checkpoint and clears any pending one; fenced like renewLease. */
+  /**
+   * Records, before a raw file is written, that it ends at `lastSequence`
+   * (rawWrittenThrough), and with `idleCut` that nothing in the records
+   * explains that end (rawIdleCuts); fenced like renewLease.
+   */
+  announceRawFile(held: Lease, owner: string, lastSequence: string, idleCut: boolean): Promise<Lease>;
+  /** Moves the checkpoint and clears any pending one and the raw announcements it passes; fenced like renewLease. */
   checkpoint(held: Lease, owner: string, checkpoint: string, subSequenceNumber: number): Promise<Lease>;
   /**
    * Gives the lease up so that another worker takes it at once; with
@@ -64,6 +70,8 @@ export function leaseFromItem(item: Record<string, AttributeValue>): Lease {
     pendingCheckpoint: item.pendingCheckpoint?.S,
     pendingCheckpointSubSequenceNumber:
       item.pendingCheckpointSubSequenceNumber?.N !== undefined ? Number(item.pendingCheckpointSubSequenceNumber.N) : undefined,
+    rawWrittenThrough: item.rawWrittenThrough?.S,
+    rawIdleCuts: item.rawIdleCuts?.SS ? [...item.rawIdleCuts.SS].sort(compareSequence) : undefined,
     ownerSwitchesSinceCheckpoint: Number(item.ownerSwitchesSinceCheckpoint?.N ?? '0'),
     parentShardIds: item.parentShardId?.SS ?? [],
     childShardIds: item.childShardIds?.SS ?? [],
@@ -86,6 +94,8 @@ export function leaseToItem(lease: Lease): Record<string, AttributeValue> {
   if (lease.leaseOwner) item.leaseOwner = s(lease.leaseOwner);
   if (lease.pendingCheckpoint) item.pendingCheckpoint = s(lease.pendingCheckpoint);
   if (lease.pendingCheckpointSubSequenceNumber !== undefined) item.pendingCheckpointSubSequenceNumber = n(lease.pendingCheckpointSubSequenceNumber);
+  if (lease.rawWrittenThrough) item.rawWrittenThrough = s(lease.rawWrittenThrough);
+  if (lease.rawIdleCuts && lease.rawIdleCuts.length > 0) item.rawIdleCuts = { SS: lease.rawIdleCuts };
   if (lease.parentShardIds.length > 0) item.parentShardId = { SS: lease.parentShardIds };
   if (lease.childShardIds.length > 0) item.childShardIds = { SS: lease.childShardIds };
   if (lease.startingHashKey) item.startingHashKey = s(lease.startingHashKey);
@@ -261,17 +271,33 @@ export class DynamoLeaseStore implements LeaseStore {
     };
   }
 
+  async announceRawFile(held: Lease, owner: string, lastSequence: string, idleCut: boolean): Promise<Lease> {
+    const through = held.rawWrittenThrough !== undefined && compareSequence(held.rawWrittenThrough, lastSequence) > 0 ? held.rawWrittenThrough : lastSequence;
+    const cuts = idleCut ? [...new Set([...(held.rawIdleCuts ?? []), lastSequence])].sort(compareSequence) : held.rawIdleCuts;
+    await this.fencedUpdate(held, owner, 'SET leaseCounter = :next, rawWrittenThrough = :w' + (idleCut ? ', rawIdleCuts = :cuts' : ''), {
+      ':next': n(held.leaseCounter + 1),
+      ':w': s(through),
+      ...(idleCut ? { ':cuts': { SS: cuts! } } : {}),
+    });
+    return { ...held, leaseCounter: held.leaseCounter + 1, rawWrittenThrough: through, rawIdleCuts: cuts };
+  }
+
   async checkpoint(held: Lease, owner: string, checkpoint: string, subSequenceNumber: number): Promise<Lease> {
     // A forced cut announced beyond this checkpoint ends a segment still being written: the cut must outlive
-    // this write, or an owner that takes over after a crash would cut those records elsewhere.
+    // this write, or an owner that takes over after a crash would cut those records elsewhere. So must the
+    // raw files announced beyond it.
     const keepPending = pendingBeyond(held, checkpoint, subSequenceNumber);
-    await this.fencedUpdate(
-      held,
-      owner,
-      'SET leaseCounter = :next, checkpoint = :c, checkpointSubSequenceNumber = :cs, ownerSwitchesSinceCheckpoint = :zero, checkpointTime = :t' +
-        (keepPending ? '' : ' REMOVE pendingCheckpoint, pendingCheckpointSubSequenceNumber'),
-      { ':next': n(held.leaseCounter + 1), ':c': s(checkpoint), ':cs': n(subSequenceNumber), ':zero': n(0), ':t': n(Date.now()) },
-    );
+    const raw = rawAnnouncementsBeyond(held, checkpoint);
+    const set = ['leaseCounter = :next', 'checkpoint = :c', 'checkpointSubSequenceNumber = :cs', 'ownerSwitchesSinceCheckpoint = :zero', 'checkpointTime = :t'];
+    const remove: string[] = [];
+    const values: Record<string, AttributeValue> = { ':next': n(held.leaseCounter + 1), ':c': s(checkpoint), ':cs': n(subSequenceNumber), ':zero': n(0), ':t': n(Date.now()) };
+    if (!keepPending) remove.push('pendingCheckpoint', 'pendingCheckpointSubSequenceNumber');
+    if (raw.rawWrittenThrough === undefined) remove.push('rawWrittenThrough');
+    if (raw.rawIdleCuts.length > 0) {
+      set.push('rawIdleCuts = :cuts');
+      values[':cuts'] = { SS: raw.rawIdleCuts };
+    } else remove.push('rawIdleCuts');
+    await this.fencedUpdate(held, owner, `SET ${set.join(', ')}` + (remove.length > 0 ? ` REMOVE ${remove.join(', ')}` : ''), values);
     return {
       ...held,
       leaseCounter: held.leaseCounter + 1,
@@ -280,6 +306,8 @@ export class DynamoLeaseStore implements LeaseStore {
       ownerSwitchesSinceCheckpoint: 0,
       pendingCheckpoint: keepPending ? held.pendingCheckpoint : undefined,
       pendingCheckpointSubSequenceNumber: keepPending ? held.pendingCheckpointSubSequenceNumber : undefined,
+      rawWrittenThrough: raw.rawWrittenThrough,
+      rawIdleCuts: raw.rawIdleCuts.length > 0 ? raw.rawIdleCuts : undefined,
       checkpointTimeMs: Date.now(),
     };
   }

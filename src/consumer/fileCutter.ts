@@ -6,8 +6,9 @@
  *    multiples of it: a shard's phase, windowPhase.ts),
  *  - after the record that makes it reach `maxRecords` or `maxBytes`
  *    (payload bytes, counted from the file's first record),
- *  - after the record at a forced cut announced in the lease (a cut made by
- *    an earlier owner at shutdown, which a replay must repeat).
+ *  - after the record at a forced cut announced in the lease (a cut an
+ *    earlier owner made from outside the records, at shutdown or when an
+ *    idle window closed, which a replay must repeat).
  * Never the wall clock: re-reading the same records gives the same files, so
  * a replay overwrites objects instead of duplicating them.
  */
@@ -51,13 +52,19 @@ export interface Piece {
 
 export class FileCutter {
   private open: OpenFileState | undefined;
-  private forcedCutSequence: string | undefined;
+  /** Forced cuts still ahead, in sequence order. */
+  private readonly forcedCuts: string[] = [];
 
   constructor(private readonly rules: CutRules) {}
 
-  /** Makes the file that contains `sequenceNumber` end with it (a pending cut from the lease). */
+  /**
+   * Makes the file that contains `sequenceNumber` end with it (a cut from
+   * the lease); if that record is gone (expired), the file ends with the
+   * first record after it.
+   */
   forceCutAfter(sequenceNumber: string): void {
-    this.forcedCutSequence = sequenceNumber;
+    this.forcedCuts.push(sequenceNumber);
+    this.forcedCuts.sort(compareSequence);
   }
 
   windowOf(arrivalMs: number): number {
@@ -112,8 +119,11 @@ export class FileCutter {
       }
       open.records += 1;
       open.bytes += size;
-      const forced = this.forcedCutSequence !== undefined && compareSequence(record.sequenceNumber, this.forcedCutSequence) >= 0;
-      if (forced) this.forcedCutSequence = undefined;
+      let forced = false;
+      while (this.forcedCuts.length > 0 && compareSequence(record.sequenceNumber, this.forcedCuts[0]!) >= 0) {
+        this.forcedCuts.shift();
+        forced = true;
+      }
       if (forced || open.records >= rules.maxRecords || open.bytes >= rules.maxBytes) {
         finish(i + 1, true);
         this.open = undefined;

@@ -57,8 +57,14 @@ export class SegmentCutter {
     this.files = new FileCutter(fileRules);
   }
 
+  /** A segment (and its raw file) ends with this record: a forced cut from the lease. */
   forceCutAfter(sequenceNumber: string): void {
     this.segments.forceCutAfter(sequenceNumber);
+  }
+
+  /** A raw file ends with this record: an idle cut from the lease. */
+  forceFileCutAfter(sequenceNumber: string): void {
+    this.files.forceCutAfter(sequenceNumber);
   }
 
   get hasOpenSegment(): boolean {

@@ -11,7 +11,7 @@
 import type { Logger } from '../log.js';
 import { LeaseLostError, errorMessage, errorName, isRetriable, isThrottle } from '../errors.js';
 import type { HeldLease } from '../checkpoint/heldLease.js';
-import { SENTINEL, isSentinel, pendingPosition, windowPhaseOf } from '../checkpoint/lease.js';
+import { SENTINEL, isSentinel, pendingPosition, rawAnnouncementsBeyond, windowPhaseOf } from '../checkpoint/lease.js';
 import { compareSequence, type ShardPosition, type StreamRecord } from './records.js';
 import type { IteratorStart, KinesisPort, ShardInfo } from './kinesisPort.js';
 import type { CutRules } from './fileCutter.js';
@@ -89,6 +89,8 @@ interface Sealed<D extends DeadLetter> {
   segment: OpenSegment | undefined;
   /** For a forced cut: resolves once the cut is recorded in the lease; nothing of it is written before. */
   announced?: Promise<unknown>;
+  /** The raw file was closed because its window passed on an idle shard: a cut the records do not explain. */
+  idleCut?: boolean;
 }
 
 export interface ShardOutcome {
@@ -257,6 +259,13 @@ export class ShardConsumer<D extends DeadLetter = DeadLetter> {
       this.inheritedCutUnsettled = pending.sequenceNumber;
       this.log.info({ pending: pending.sequenceNumber }, 'honouring pending checkpoint cut');
     }
+    // Raw files an earlier owner announced beyond the checkpoint may be in the lake: repeat their idle cuts,
+    // and cut nothing early short of the last of them, or a forced cut would end a file inside one of its files.
+    const raw = rawAnnouncementsBeyond(lease, lease.checkpoint);
+    for (const cut of raw.rawIdleCuts) this.cutter.forceFileCutAfter(cut);
+    const through = raw.rawWrittenThrough;
+    if (through !== undefined && (this.inheritedCut === undefined || compareSequence(through, this.inheritedCut) > 0)) this.inheritedCut = through;
+    if (through !== undefined) this.log.info({ rawWrittenThrough: through, rawIdleCuts: raw.rawIdleCuts.length }, 'honouring raw files announced beyond the checkpoint');
     switch (lease.checkpoint) {
       case SENTINEL.SHARD_END:
         return 'SHARD_END';
@@ -377,10 +386,11 @@ export class ShardConsumer<D extends DeadLetter = DeadLetter> {
   }
 
   /**
-   * A forced cut an earlier owner announced in the lease and this consumer has
-   * not reached yet. Until it does, no other forced cut is made: the lease
-   * holds one pending cut, and a cut short of it would both erase it and
-   * overlap the earlier owner's files with different keys.
+   * A forced cut an earlier owner announced in the lease, or the end of the
+   * last raw file it announced, that this consumer has not reached yet.
+   * Until it does, no forced cut is made: the lease holds one pending cut,
+   * and a cut short of it would both erase it and overlap the earlier
+   * owner's files with different keys.
    */
   private inheritedCut: string | undefined;
   /** The inherited cut until a checkpoint reaches it: till then the lease must keep it, so no cut of our own. */
@@ -467,11 +477,11 @@ export class ShardConsumer<D extends DeadLetter = DeadLetter> {
   }
 
   /** Queues the open raw file for writing (the segment stays open). */
-  private sealFile(): void {
+  private sealFile(idleCut = false): void {
     const file = this.open;
     if (!file) return;
     this.open = undefined;
-    this.sealed.push({ file, fileRelease: this.openFileBudget.seal(this.segment), segment: undefined });
+    this.sealed.push({ file, fileRelease: this.openFileBudget.seal(this.segment), segment: undefined, ...(idleCut ? { idleCut } : {}) });
     this.committerWake?.();
   }
 
@@ -492,20 +502,24 @@ export class ShardConsumer<D extends DeadLetter = DeadLetter> {
   /**
    * A caught-up shard closes its open raw window once it has passed (plus a
    * grace period), and its segment once the segment's window has passed.
+   * Neither cut follows from the records: a record Kinesis shows later than
+   * the grace, stamped inside the window, would join the window on a
+   * replay. So both are announced in the lease before anything of them is
+   * written (the segment's as a pending cut, when none is pending; else it
+   * waits for a later empty response), and an owner that takes over repeats them.
    */
   private closeIdleWindow(): void {
     const now = this.now();
     const grace = this.deps.settings.idleCloseGraceMs;
     const segmentEnd = this.cutter.openSegmentWindowEndMs();
     if (segmentEnd !== undefined && now >= segmentEnd + grace) {
-      this.cutter.closeOpenSegment();
-      this.sealSegment(false);
+      this.cutSegmentEarly(false);
       return;
     }
     const fileEnd = this.cutter.openFileWindowEndMs();
     if (fileEnd !== undefined && this.open && now >= fileEnd + grace) {
       this.cutter.closeOpenFile();
-      this.sealFile();
+      this.sealFile(true);
     }
   }
 
@@ -520,14 +534,19 @@ export class ShardConsumer<D extends DeadLetter = DeadLetter> {
    * inherited one is not yet checkpointed (see inheritedCutUnsettled).
    */
   forceCut(): boolean {
+    return this.cutSegmentEarly(true);
+  }
+
+  /** A forced cut, or (`forced` false) an idle segment's close, announced alike. */
+  private cutSegmentEarly(forced: boolean): boolean {
     const segment = this.segment;
-    if (!segment || this.forcedInFlight || this.inheritedCutUnsettled !== undefined || this.lostOrFailed()) return false;
+    if (!segment || this.forcedInFlight || this.inheritedCut !== undefined || this.inheritedCutUnsettled !== undefined || this.lostOrFailed()) return false;
     const pending: ShardPosition = { sequenceNumber: segment.segment.lastSequence, subSequenceNumber: undefined };
     this.cutter.closeOpenSegment();
     const announced = this.deps.lease.prepareCheckpoint(pending);
     announced.catch(() => undefined);
     this.forcedInFlight = true;
-    this.sealSegment(true, announced);
+    this.sealSegment(forced, announced);
     return true;
   }
 
@@ -594,6 +613,8 @@ export class ShardConsumer<D extends DeadLetter = DeadLetter> {
       try {
         if (next.announced) await next.announced;
         if (next.file) {
+          // A file that ends a forced cut ends where the lease's pending cut already says.
+          if (!next.announced) await this.announceRawFile(next.file, next.idleCut === true);
           const written = await this.deps.writer.write(next.file, signal);
           // Durable: its raw lines are let go, and only the segment's share stays counted.
           if (next.fileRelease) {
@@ -621,7 +642,7 @@ export class ShardConsumer<D extends DeadLetter = DeadLetter> {
           this.deps.observer?.onCheckpoint?.(this.shardId, seg.segment.lastSequence);
           this.deps.budget.release(seg.budgetBytes, this.shardId);
           seg.budgetBytes = 0;
-          if (seg.segment.forced) this.forcedInFlight = false;
+          if (next.announced) this.forcedInFlight = false;
           if (this.inheritedCutUnsettled !== undefined && compareSequence(seg.segment.lastSequence, this.inheritedCutUnsettled) >= 0) this.inheritedCutUnsettled = undefined;
         }
       } catch (err) {
@@ -639,6 +660,17 @@ export class ShardConsumer<D extends DeadLetter = DeadLetter> {
       }
     }
     this.notifyDrain();
+  }
+
+  /**
+   * Records the raw file's end in the lease before the file is written
+   * (LeaseStore.announceRawFile), unless an earlier owner's announcement
+   * already covers it: its files up to there are this consumer's too.
+   */
+  private async announceRawFile(file: SealedFile<D>, idleCut: boolean): Promise<void> {
+    const through = this.deps.lease.lease.rawWrittenThrough;
+    if (!idleCut && through !== undefined && compareSequence(file.lastSequence, through) <= 0) return;
+    await this.deps.lease.announceRawFile(file.lastSequence, idleCut);
   }
 
   private closing = false;

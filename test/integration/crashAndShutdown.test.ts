@@ -28,6 +28,17 @@ describe('crash and shutdown', () => {
     expect(killed.signal).toBe('SIGKILL');
     const before = await snapshot(lake);
     expect(before.size).toBeGreaterThan(0);
+    // Every raw file the dead worker left beyond its checkpoint was announced in the lease before it was written.
+    for (const lease of await lake.leases.listLeases()) {
+      const ends = [...before.keys()]
+        .map((key) => /(shardId-\d+)-(\d+)-(\d+)\.jsonl\.gz$/.exec(key))
+        .filter((m) => m !== null && m[1] === lease.leaseKey && (!/^\d/.test(lease.checkpoint) || compareSequence(m[3]!, lease.checkpoint) > 0))
+        .map((m) => m![3]!);
+      for (const end of ends) {
+        expect(lease.rawWrittenThrough, `${lease.leaseKey}: raw file ending ${end} beyond checkpoint ${lease.checkpoint}`).toBeDefined();
+        expect(compareSequence(end, lease.rawWrittenThrough!)).toBeLessThanOrEqual(0);
+      }
+    }
 
     const second = startServiceProcess(lake.env(FAST), 'second');
     try {
@@ -64,12 +75,14 @@ describe('crash and shutdown', () => {
     expect(svc.log()).toContain('"forced":true');
 
     // Everything read before the stop is in the raw zone and checkpointed: per shard, the
-    // checkpoint is the last record written, and no cut is left pending.
+    // checkpoint is the last record written, and no cut or raw file is left announced beyond it.
     const leases = await lake.leases.listLeases();
     const midway = await checkRawZone(lake, []);
     for (const lease of leases) {
       expect(lease.leaseOwner).toBeUndefined();
       expect(lease.pendingCheckpoint).toBeUndefined();
+      expect(lease.rawWrittenThrough).toBeUndefined();
+      expect(lease.rawIdleCuts).toBeUndefined();
       expect(lease.checkpoint).toBe(midway.lastPerShard.get(lease.leaseKey));
     }
     abort.abort();

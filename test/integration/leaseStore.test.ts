@@ -80,4 +80,33 @@ describe.each(backends)('lease store against %s', (name, endpoint) => {
     expect(released.ownerSwitchesSinceCheckpoint).toBe(1);
     client.destroy();
   });
+
+  it('keeps the raw files announced beyond the checkpoint, and the checkpoint clears those it passes', async (ctx) => {
+    if (name === 'moto' && process.env.KL_TEST_OBJECT_EMULATOR !== 'moto') ctx.skip();
+    const client = new DynamoDBClient({ requestHandler: new NodeHttpHandler(), endpoint: endpoint() });
+    const store = new DynamoLeaseStore(client, randomName('leases'));
+    await store.ensureTable();
+    const key = 'shardId-000000000003';
+    await store.createLeaseIfNotExists(newLease(key));
+    const held = new HeldLease(store, 'worker-a', (await store.takeLease((await store.getLease(key))!, 'worker-a'))!);
+    const seq = (n: number): string => `4960000000000000000000000000000000000000000000000000${String(n).padStart(4, '0')}`;
+    await held.announceRawFile(seq(3), true);
+    await held.announceRawFile(seq(8), false);
+    await held.announceRawFile(seq(12), true);
+    let stored = (await store.getLease(key))!;
+    expect(stored.rawWrittenThrough).toBe(seq(12));
+    expect(stored.rawIdleCuts).toEqual([seq(3), seq(12)]);
+    // Another owner reading the table sees what the lease keeps.
+    expect((await store.listLeases())[0]!.rawIdleCuts).toEqual([seq(3), seq(12)]);
+    await held.checkpoint({ sequenceNumber: seq(8), subSequenceNumber: undefined });
+    stored = (await store.getLease(key))!;
+    expect(stored.rawWrittenThrough).toBe(seq(12));
+    expect(stored.rawIdleCuts).toEqual([seq(12)]);
+    await held.checkpoint({ sequenceNumber: seq(12), subSequenceNumber: undefined });
+    stored = (await store.getLease(key))!;
+    expect(stored.rawWrittenThrough).toBeUndefined();
+    expect(stored.rawIdleCuts).toBeUndefined();
+    expect(held.lease.rawWrittenThrough).toBeUndefined();
+    client.destroy();
+  });
 });

@@ -9,6 +9,8 @@ export interface RawCheck {
   found: number;
   missing: string[];
   duplicates: string[];
+  /** Keys of the objects that hold a duplicate (for a failure message: which cuts disagreed). */
+  duplicateObjects: string[];
   corrupted: string[];
   unexpected: string[];
   /** Highest sequence number written per shard. */
@@ -41,8 +43,10 @@ export async function checkRawZone(lake: Lake, entries: GroundTruthEntry[]): Pro
     else if (h !== e.sha256) corrupted.push(id);
   }
   const duplicates = [...seen].filter(([, n]) => n > 1).map(([id]) => id);
+  const doubled = new Set(duplicates);
+  const duplicateObjects = objects.filter((o) => o.records.some((r) => doubled.has(recordIdentity(r)))).map((o) => o.key);
   const unexpected = [...seen.keys()].filter((id) => !expected.has(id));
-  return { objects, found: seen.size, missing, duplicates, corrupted, unexpected, lastPerShard };
+  return { objects, found: seen.size, missing, duplicates, duplicateObjects, corrupted, unexpected, lastPerShard };
 }
 
 /** Last produced sequence number per shard. */

@@ -6,9 +6,9 @@
  * `hang(op, key)` makes a call wait for ever (a DynamoDB call that never
  * answers), `delayMs(op, key)` makes it wait a while.
  */
-import type { Lease } from '../../src/checkpoint/lease.js';
+import { rawAnnouncementsBeyond, type Lease } from '../../src/checkpoint/lease.js';
 import type { LeaseStore } from '../../src/checkpoint/leaseStore.js';
-import { comparePosition } from '../../src/consumer/records.js';
+import { comparePosition, compareSequence } from '../../src/consumer/records.js';
 import { LeaseLostError } from '../../src/errors.js';
 
 /** 'renew' stands for every fenced update of a held lease: renewals and checkpoints. */
@@ -73,13 +73,30 @@ export class MemoryLeaseTable implements LeaseStore {
     this.announced.push({ key: held.leaseKey, sequenceNumber: p.sequenceNumber });
     return lease;
   };
+  /** Raw files announced (announceRawFile), in order. */
+  readonly rawAnnounced: { key: string; lastSequence: string; idleCut: boolean }[] = [];
+  announceRawFile = async (held: Lease, owner: string, lastSequence: string, idleCut: boolean): Promise<Lease> => {
+    const lease = await this.fenced('renew', held, owner, (current) => ({
+      rawWrittenThrough: current.rawWrittenThrough !== undefined && compareSequence(current.rawWrittenThrough, lastSequence) > 0 ? current.rawWrittenThrough : lastSequence,
+      ...(idleCut ? { rawIdleCuts: [...new Set([...(current.rawIdleCuts ?? []), lastSequence])].sort(compareSequence) } : {}),
+    }));
+    this.rawAnnounced.push({ key: held.leaseKey, lastSequence, idleCut });
+    return lease;
+  };
   checkpoint = (held: Lease, owner: string, checkpoint: string, sub: number): Promise<Lease> =>
     this.fenced('renew', held, owner, (current) => {
       const keepPending =
         current.pendingCheckpoint !== undefined &&
         checkpoint !== 'SHARD_END' &&
         comparePosition({ sequenceNumber: checkpoint, subSequenceNumber: sub }, { sequenceNumber: current.pendingCheckpoint, subSequenceNumber: current.pendingCheckpointSubSequenceNumber }) < 0;
-      return { checkpoint, checkpointSubSequenceNumber: sub, ...(keepPending ? {} : { pendingCheckpoint: undefined, pendingCheckpointSubSequenceNumber: undefined }) };
+      const raw = rawAnnouncementsBeyond(current, checkpoint);
+      return {
+        checkpoint,
+        checkpointSubSequenceNumber: sub,
+        rawWrittenThrough: raw.rawWrittenThrough,
+        rawIdleCuts: raw.rawIdleCuts.length > 0 ? raw.rawIdleCuts : undefined,
+        ...(keepPending ? {} : { pendingCheckpoint: undefined, pendingCheckpointSubSequenceNumber: undefined }),
+      };
     });
   releaseLease = async (held: Lease, owner: string, transferTo?: string): Promise<void> => {
     await this.fenced('release', held, owner, () => ({ leaseOwner: transferTo, handoffTo: undefined }));

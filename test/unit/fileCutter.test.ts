@@ -22,9 +22,9 @@ function records(n: number, seed: number): StreamRecord[] {
 }
 
 /** Files as [first, last] sequence pairs, from feeding the records in batches of the given sizes. */
-function files(all: StreamRecord[], rules: CutRules, batchSizes: () => number, forced?: string): [string, string][] {
+function files(all: StreamRecord[], rules: CutRules, batchSizes: () => number, ...forced: string[]): [string, string][] {
   const cutter = new FileCutter(rules);
-  if (forced) cutter.forceCutAfter(forced);
+  for (const cut of forced) cutter.forceCutAfter(cut);
   const out: [string, string][] = [];
   let open: [string, string] | undefined;
   for (let i = 0; i < all.length; ) {
@@ -126,6 +126,23 @@ describe('FileCutter', () => {
     const rest = files(all.slice(6), rules, () => 50);
     expect(withForced.slice(1)).toEqual(rest);
     expect(normal[0]![1]).not.toBe(forcedAt);
+  });
+
+  it('repeats several announced cuts, given in any order, whatever the batch sizes; a cut at a record gone cuts after it', () => {
+    const all = records(500, 5);
+    const [a, b] = [all[5]!.sequenceNumber, all[20]!.sequenceNumber];
+    // The record at the third cut was trimmed from the stream: the file ends with the first record after it.
+    const gone = all[41]!.sequenceNumber;
+    const read = [...all.slice(0, 41), ...all.slice(42)];
+    const reference = files(read, rules, () => 1, b, gone, a);
+    expect(reference.slice(0, 3)).toEqual([
+      [all[0]!.sequenceNumber, a],
+      [all[6]!.sequenceNumber, b],
+      [all[21]!.sequenceNumber, all[42]!.sequenceNumber],
+    ]);
+    expect(reference[3]![0]).toBe(all[43]!.sequenceNumber);
+    const rng = seededRandom(11);
+    for (let trial = 0; trial < 10; trial++) expect(files(read, rules, () => 1 + Math.floor(rng() * 100), a, gone, b)).toEqual(reference);
   });
 });
 

@@ -176,6 +176,111 @@ describe('ShardConsumer and a forced cut an earlier owner announced', () => {
   });
 });
 
+/** A writer that records each raw file as first-last, with what the lease said about it when the file was written. */
+function announcingWriter(table: MemoryLeaseTable): { writer: LakeWriter; files: string[]; announcedAtWrite: (string | undefined)[]; segments: string[] } {
+  const files: string[] = [];
+  const announcedAtWrite: (string | undefined)[] = [];
+  const segments: string[] = [];
+  const writer = {
+    write: (file: SealedFile): Promise<WrittenFile> => {
+      files.push(`${file.firstSequence}-${file.lastSequence}`);
+      announcedAtWrite.push(table.lease(SHARD).rawWrittenThrough);
+      return Promise.resolve(writtenFile(file));
+    },
+    writeSegment: (segment: SealedSegment): Promise<number | undefined> => {
+      segments.push(`${segment.firstSequence}-${segment.lastSequence}`);
+      return Promise.resolve(undefined);
+    },
+  } as unknown as LakeWriter;
+  return { writer, files, announcedAtWrite, segments };
+}
+
+describe('ShardConsumer and the raw files it announces in the lease', () => {
+  it('records each raw file\'s end before writing it, and the checkpoint clears what it passes', async () => {
+    const { table, held } = heldBy();
+    const { writer, files, announcedAtWrite } = announcingWriter(table);
+    const consumer = consumerOf({ lease: held, kinesis: kinesisServing([records(1, 10)]), writer, budget: new MemoryBudget(1e12) });
+    const outcome = consumer.run();
+    try {
+      await until(() => table.lease(SHARD).checkpoint === '49010');
+      expect(files).toEqual(['49001-49005', '49006-49010']);
+      expect(announcedAtWrite).toEqual(['49005', '49010']);
+      expect(table.rawAnnounced.map((a) => `${a.lastSequence}${a.idleCut ? ' idle' : ''}`)).toEqual(['49005', '49010']);
+      expect(table.lease(SHARD).rawWrittenThrough).toBeUndefined();
+    } finally {
+      consumer.abort();
+      await outcome;
+    }
+  });
+
+  it('announces an idle raw window\'s close as a cut to repeat, and an idle segment\'s close as a pending cut', async () => {
+    const { table, held } = heldBy();
+    const { writer, files, segments } = announcingWriter(table);
+    const tip = kinesisServing([records(1, 3)]);
+    // At the tip from the second call on: empty and not behind, so idle windows close.
+    const kinesis: KinesisPort = {
+      ...tip,
+      getRecords: async (shardId, iterator, limit) => ({ ...(await tip.getRecords(shardId, iterator, limit)), millisBehindLatest: 0 }),
+    };
+    let nowMs = 2_500;
+    const consumer = new ShardConsumer({
+      shard: { shardId: SHARD, parentShardId: undefined, adjacentParentShardId: undefined, startingHashKey: '0', endingHashKey: '1', endingSequenceNumber: undefined },
+      processor,
+      budgetFactor: new BudgetFactor(settings.budgetBytesPerPayloadByte, 0),
+      // Raw windows of 1 s, segment windows of 10 s: at 2.5 s only the raw window (ended at 2 s) has passed.
+      settings: { ...settings, cutRules: { ...settings.cutRules, intervalMs: 1000 }, segmentRules: { ...settings.segmentRules, intervalMs: 10_000 }, idleCloseGraceMs: 0 },
+      logger: pino({ level: 'silent' }),
+      lease: held,
+      kinesis,
+      writer,
+      budget: new MemoryBudget(1e12),
+      now: () => nowMs,
+    });
+    const outcome = consumer.run();
+    try {
+      await until(() => files.length === 1);
+      expect(files).toEqual(['49001-49003']);
+      expect(table.rawAnnounced).toEqual([{ key: SHARD, lastSequence: '49003', idleCut: true }]);
+      expect(table.lease(SHARD).rawIdleCuts).toEqual(['49003']);
+      expect(table.announced).toEqual([]);
+      nowMs = 10_500;
+      await until(() => table.lease(SHARD).checkpoint === '49003');
+      expect(table.announced).toEqual([{ key: SHARD, sequenceNumber: '49003' }]);
+      expect(segments).toEqual(['49001-49003']);
+      expect(table.lease(SHARD).rawIdleCuts).toBeUndefined();
+    } finally {
+      consumer.abort();
+      await outcome;
+    }
+  });
+
+  it('taking over, repeats an earlier owner\'s idle cuts and makes no forced cut short of its last announced file', async () => {
+    // The earlier owner checkpointed 49000, then wrote 49001-49003 (an idle cut) and 49004-49008, and died.
+    const { table, held } = heldBy({ checkpoint: '49000', rawWrittenThrough: '49008', rawIdleCuts: ['49003'] });
+    const { writer, files, segments } = announcingWriter(table);
+    const cutsTried: boolean[] = [];
+    const made: { consumer?: ShardConsumer } = {};
+    const kinesis = kinesisServing([records(1, 2), records(3, 12)], (call) => {
+      // A handoff or memory pressure asks for a cut between the two reads, inside the earlier owner's second file.
+      if (call === 1) cutsTried.push(made.consumer!.forceCut());
+    });
+    const consumer = (made.consumer = consumerOf({ lease: held, kinesis, writer, budget: new MemoryBudget(1e12) }));
+    const outcome = consumer.run();
+    try {
+      await until(() => table.lease(SHARD).checkpoint === '49010');
+      expect(cutsTried).toEqual([false]);
+      expect(files).toEqual(['49001-49003', '49004-49008', '49009-49010']);
+      expect(segments).toEqual(['49001-49010']);
+      // Files up to the earlier owner's announcement are its files again: only the new one is announced.
+      expect(table.rawAnnounced.map((a) => a.lastSequence)).toEqual(['49010']);
+      expect(table.announced).toEqual([]);
+    } finally {
+      consumer.abort();
+      await outcome;
+    }
+  });
+});
+
 describe('ShardConsumer and a GetRecords response that arrives after the lease went', () => {
   it('neither processes its records nor reports them (the shard\'s series are gone already)', async () => {
     const { held } = heldBy();
