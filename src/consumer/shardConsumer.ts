@@ -531,7 +531,10 @@ export class ShardConsumer<D extends DeadLetter = DeadLetter> {
    * once, so no record read meanwhile can slip into the segment.
    * Returns false when there was nothing to cut, or an earlier forced cut is
    * not yet checkpointed (the lease holds one pending cut at a time), or an
-   * inherited one is not yet checkpointed (see inheritedCutUnsettled).
+   * inherited one is not yet checkpointed (see inheritedCutUnsettled), or
+   * this consumer has not yet read past the last raw file an earlier owner
+   * announced (inheritedCut). Refused at shutdown, the open segment is simply
+   * not written: the next owner reads it again from the checkpoint.
    */
   forceCut(): boolean {
     return this.cutSegmentEarly(true);
