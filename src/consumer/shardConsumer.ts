@@ -343,7 +343,7 @@ export class ShardConsumer<D extends DeadLetter = DeadLetter> {
       }
       iterator = result.nextIterator;
       // kinesalite always reports MillisBehindLatest 0, so "caught up" also needs an empty response.
-      if (result.records.length === 0 && (result.millisBehindLatest ?? 0) === 0) this.closeIdleWindow();
+      if (result.records.length === 0 && (result.millisBehindLatest ?? 0) === 0) this.closeIdleWindow(startedAt);
     }
     return false;
   }
@@ -501,15 +501,17 @@ export class ShardConsumer<D extends DeadLetter = DeadLetter> {
 
   /**
    * A caught-up shard closes its open raw window once it has passed (plus a
-   * grace period), and its segment once the segment's window has passed.
+   * grace period, counted to when the empty call was made: a slow answer
+   * must not shorten it), and its segment once the segment's window has passed.
    * Neither cut follows from the records: a record Kinesis shows later than
    * the grace, stamped inside the window, would join the window on a
    * replay. So both are announced in the lease before anything of them is
    * written (the segment's as a pending cut, when none is pending; else it
    * waits for a later empty response), and an owner that takes over repeats them.
    */
-  private closeIdleWindow(): void {
-    const now = this.now();
+  private closeIdleWindow(askedAtMs: number): void {
+    // The empty answer shows the shard as it was when the call was made, not when the answer was read.
+    const now = askedAtMs;
     const grace = this.deps.settings.idleCloseGraceMs;
     const segmentEnd = this.cutter.openSegmentWindowEndMs();
     if (segmentEnd !== undefined && now >= segmentEnd + grace) {

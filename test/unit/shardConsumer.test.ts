@@ -195,6 +195,35 @@ function announcingWriter(table: MemoryLeaseTable): { writer: LakeWriter; files:
   return { writer, files, announcedAtWrite, segments };
 }
 
+/**
+ * A consumer of SHARD at the tip after one batch of records 1-3 (arrived at 1 s): empty answers, not behind,
+ * so idle windows close. Raw windows of 1 s, segment windows of 10 s, no grace; `during` runs inside each call.
+ */
+function idleConsumer(held: HeldLease, writer: LakeWriter, now: () => number, during: (call: number) => Promise<void> | void = () => undefined): ShardConsumer {
+  const tip = kinesisServing([records(1, 3)]);
+  let calls = 0;
+  const kinesis: KinesisPort = {
+    ...tip,
+    getRecords: async (shardId, iterator, limit) => {
+      const out = await tip.getRecords(shardId, iterator, limit);
+      await during(calls++);
+      return { ...out, millisBehindLatest: 0 };
+    },
+  };
+  return new ShardConsumer({
+    shard: { shardId: SHARD, parentShardId: undefined, adjacentParentShardId: undefined, startingHashKey: '0', endingHashKey: '1', endingSequenceNumber: undefined },
+    processor,
+    budgetFactor: new BudgetFactor(settings.budgetBytesPerPayloadByte, 0),
+    settings: { ...settings, cutRules: { ...settings.cutRules, intervalMs: 1000 }, segmentRules: { ...settings.segmentRules, intervalMs: 10_000 }, idleCloseGraceMs: 0 },
+    logger: pino({ level: 'silent' }),
+    lease: held,
+    kinesis,
+    writer,
+    budget: new MemoryBudget(1e12),
+    now,
+  });
+}
+
 describe('ShardConsumer and the raw files it announces in the lease', () => {
   it('records each raw file\'s end before writing it, and the checkpoint clears what it passes', async () => {
     const { table, held } = heldBy();
@@ -216,26 +245,9 @@ describe('ShardConsumer and the raw files it announces in the lease', () => {
   it('announces an idle raw window\'s close as a cut to repeat, and an idle segment\'s close as a pending cut', async () => {
     const { table, held } = heldBy();
     const { writer, files, segments } = announcingWriter(table);
-    const tip = kinesisServing([records(1, 3)]);
-    // At the tip from the second call on: empty and not behind, so idle windows close.
-    const kinesis: KinesisPort = {
-      ...tip,
-      getRecords: async (shardId, iterator, limit) => ({ ...(await tip.getRecords(shardId, iterator, limit)), millisBehindLatest: 0 }),
-    };
     let nowMs = 2_500;
-    const consumer = new ShardConsumer({
-      shard: { shardId: SHARD, parentShardId: undefined, adjacentParentShardId: undefined, startingHashKey: '0', endingHashKey: '1', endingSequenceNumber: undefined },
-      processor,
-      budgetFactor: new BudgetFactor(settings.budgetBytesPerPayloadByte, 0),
-      // Raw windows of 1 s, segment windows of 10 s: at 2.5 s only the raw window (ended at 2 s) has passed.
-      settings: { ...settings, cutRules: { ...settings.cutRules, intervalMs: 1000 }, segmentRules: { ...settings.segmentRules, intervalMs: 10_000 }, idleCloseGraceMs: 0 },
-      logger: pino({ level: 'silent' }),
-      lease: held,
-      kinesis,
-      writer,
-      budget: new MemoryBudget(1e12),
-      now: () => nowMs,
-    });
+    // Raw windows of 1 s, segment windows of 10 s: at 2.5 s only the raw window (ended at 2 s) has passed.
+    const consumer = idleConsumer(held, writer, () => nowMs);
     const outcome = consumer.run();
     try {
       await until(() => files.length === 1);
@@ -249,6 +261,36 @@ describe('ShardConsumer and the raw files it announces in the lease', () => {
       expect(segments).toEqual(['49001-49003']);
       expect(table.lease(SHARD).rawIdleCuts).toBeUndefined();
     } finally {
+      consumer.abort();
+      await outcome;
+    }
+  });
+
+  it('judges an idle window by when the empty call was made, not by when its answer was read', async () => {
+    const { table, held } = heldBy();
+    const { writer, files } = announcingWriter(table);
+    let nowMs = 1_500;
+    let release!: () => void;
+    const held3 = new Promise<void>((resolve) => (release = resolve));
+    let answered = 0;
+    const consumer = idleConsumer(held, writer, () => nowMs, async (call) => {
+      // Call 0 brings the records. Call 1 is made at 1.5 s, before the raw window's end (2 s), and answered
+      // at 2.6 s: it says nothing of records that arrived meanwhile, so it may not close the window. Call 2,
+      // made after the end, may; it waits until the test has looked.
+      if (call === 1) nowMs = 2_600;
+      if (call === 2) await held3;
+      answered = call + 1;
+    });
+    const outcome = consumer.run();
+    try {
+      await until(() => answered >= 2);
+      await tick(50);
+      expect(files).toEqual([]);
+      release();
+      await until(() => files.length === 1);
+      expect(files).toEqual(['49001-49003']);
+    } finally {
+      release();
       consumer.abort();
       await outcome;
     }
