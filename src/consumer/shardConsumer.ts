@@ -25,6 +25,14 @@ import { BudgetFactor, OpenFileBudget, outputBytes, outputExcess, segmentShare, 
 import type { LakeWriter, SealedFile, SealedSegment, WrittenFile } from '../sinks/lakeWriter.js';
 import { canTransition, strongerReason, type ShardState, type ShutdownReason } from './shardStates.js';
 
+/**
+ * Most idle raw-file cuts one segment makes (each is listed in the lease
+ * until the segment's checkpoint, 57 bytes apiece; DynamoDB items hold
+ * 400 KB). Reached only by a trickle of records under segments hundreds of
+ * raw windows long; the segment then ends at the next idle close.
+ */
+export const MAX_IDLE_CUTS_PER_SEGMENT = 400;
+
 export interface ShardConsumerSettings {
   streamName: string;
   /** Raw-file cuts. */
@@ -38,6 +46,8 @@ export interface ShardConsumerSettings {
   initialTimestampMs: number | undefined;
   /** Budget bytes charged per payload byte read (raw line, compressed copy, cleansed columns). */
   budgetBytesPerPayloadByte: number;
+  /** Default MAX_IDLE_CUTS_PER_SEGMENT (tests lower it). */
+  maxIdleCutsPerSegment?: number;
 }
 
 /** Hooks for metrics; every one is optional. */
@@ -520,9 +530,19 @@ export class ShardConsumer<D extends DeadLetter = DeadLetter> {
     }
     const fileEnd = this.cutter.openFileWindowEndMs();
     if (fileEnd !== undefined && this.open && now >= fileEnd + grace) {
+      // The lease lists each idle cut until a checkpoint passes it; a trickle of records under long segments
+      // would grow that list towards DynamoDB's item limit, so past a bound the segment ends here instead.
+      if (this.idleCutsAnnounced >= (this.deps.settings.maxIdleCutsPerSegment ?? MAX_IDLE_CUTS_PER_SEGMENT) && this.cutSegmentEarly(false)) return;
       this.cutter.closeOpenFile();
       this.sealFile(true);
     }
+  }
+
+  /** Idle cuts the lease lists beyond the checkpoint, and those sealed but not yet announced. */
+  private get idleCutsAnnounced(): number {
+    let sealedIdle = 0;
+    for (const item of this.sealed) if (item.idleCut) sealedIdle++;
+    return (this.deps.lease.lease.rawIdleCuts?.length ?? 0) + sealedIdle;
   }
 
   /**

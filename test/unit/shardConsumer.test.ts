@@ -199,8 +199,15 @@ function announcingWriter(table: MemoryLeaseTable): { writer: LakeWriter; files:
  * A consumer of SHARD at the tip after one batch of records 1-3 (arrived at 1 s): empty answers, not behind,
  * so idle windows close. Raw windows of 1 s, segment windows of 10 s, no grace; `during` runs inside each call.
  */
-function idleConsumer(held: HeldLease, writer: LakeWriter, now: () => number, during: (call: number) => Promise<void> | void = () => undefined): ShardConsumer {
-  const tip = kinesisServing([records(1, 3)]);
+function idleConsumer(
+  held: HeldLease,
+  writer: LakeWriter,
+  now: () => number,
+  during: (call: number) => Promise<void> | void = () => undefined,
+  batches: StreamRecord[][] = [records(1, 3)],
+  extra: Partial<ShardConsumerSettings> = {},
+): ShardConsumer {
+  const tip = kinesisServing(batches);
   let calls = 0;
   const kinesis: KinesisPort = {
     ...tip,
@@ -214,7 +221,7 @@ function idleConsumer(held: HeldLease, writer: LakeWriter, now: () => number, du
     shard: { shardId: SHARD, parentShardId: undefined, adjacentParentShardId: undefined, startingHashKey: '0', endingHashKey: '1', endingSequenceNumber: undefined },
     processor,
     budgetFactor: new BudgetFactor(settings.budgetBytesPerPayloadByte, 0),
-    settings: { ...settings, cutRules: { ...settings.cutRules, intervalMs: 1000 }, segmentRules: { ...settings.segmentRules, intervalMs: 10_000 }, idleCloseGraceMs: 0 },
+    settings: { ...settings, cutRules: { ...settings.cutRules, intervalMs: 1000 }, segmentRules: { ...settings.segmentRules, intervalMs: 10_000 }, idleCloseGraceMs: 0, ...extra },
     logger: pino({ level: 'silent' }),
     lease: held,
     kinesis,
@@ -291,6 +298,28 @@ describe('ShardConsumer and the raw files it announces in the lease', () => {
       expect(files).toEqual(['49001-49003']);
     } finally {
       release();
+      consumer.abort();
+      await outcome;
+    }
+  });
+
+  it('ends the segment at an idle close once the lease lists as many idle cuts as it may', async () => {
+    const { table, held } = heldBy();
+    const { writer, files, segments } = announcingWriter(table);
+    // One record per raw window, each followed by an empty answer: every window closes idle.
+    const trickle = [1, 2, 3, 4].flatMap((i) => [records(i, i).map((r) => ({ ...r, arrivalMs: i * 1000 })), []]);
+    const consumer = idleConsumer(held, writer, () => 1e7, () => undefined, trickle, { segmentRules: { ...settings.segmentRules, intervalMs: 1e9 }, maxIdleCutsPerSegment: 2 });
+    const outcome = consumer.run();
+    try {
+      await until(() => files.length === 4);
+      expect(files).toEqual(['49001-49001', '49002-49002', '49003-49003', '49004-49004']);
+      // The third close ends the segment (a pending cut), whose checkpoint clears the list; the fourth is idle again.
+      expect(table.announced).toEqual([{ key: SHARD, sequenceNumber: '49003' }]);
+      expect(segments).toEqual(['49001-49003']);
+      expect(table.rawAnnounced.filter((a) => a.idleCut).map((a) => a.lastSequence)).toEqual(['49001', '49002', '49004']);
+      await until(() => table.lease(SHARD).rawIdleCuts?.length === 1);
+      expect(table.lease(SHARD).rawIdleCuts).toEqual(['49004']);
+    } finally {
       consumer.abort();
       await outcome;
     }
