@@ -63,8 +63,12 @@ describe('backpressure and throttling', () => {
       const shardPauses = metric(text, 'kinesis_lake_backpressure_shard_pauses_total');
       console.log(`[measured] slow S3: max budget used ${(maxUsed / 1048576).toFixed(1)} MiB of ${(budget / 1048576).toFixed(0)} MiB (records alone ${(maxHeld / 1048576).toFixed(1)}); paused ${pausedSeconds.toFixed(1)} s; biggest-first shard pauses ${shardPauses}; S3 faults ${JSON.stringify(s3.stats().faults)}`);
       expect(limit).toBe(budget);
-      // Reads are sized from the average record size: a response of unusually large records may overshoot a little.
-      expect(maxUsed).toBeLessThanOrEqual(budget * 1.02);
+      // The records themselves (held) stay within the budget. Used adds the room reserved for reads in flight:
+      // granted against counts of pieces not yet processed, whose measured outputs (outputExcess) may come in
+      // after the room was given, so with the CPU busy it has passed 16 MiB by up to 0.6 MiB (3.6 %) in runs
+      // where held stayed under. Before pieces moved the learned ratio by their size it went 9-40 % over.
+      expect(maxHeld).toBeLessThanOrEqual(budget);
+      expect(maxUsed).toBeLessThanOrEqual(budget * 1.05);
       expect(sawPause || pausedSeconds > 0).toBe(true);
       // The held gauge counts the records alone: never more than the budget's use, and above the low watermark
       // (70 %) whenever reading is paused, as both gauges are set together.
