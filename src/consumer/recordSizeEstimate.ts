@@ -35,9 +35,8 @@ export class RecordSizeEstimate {
 
   /**
    * The payload a response to a call asking for `limit` records may bring:
-   * never more than Kinesis sends in one response. A call that must ask for
-   * a full 10,000 records (to reach an inherited cut) while the size is
-   * still unknown would otherwise reserve 10,000 MiB.
+   * never more than Kinesis sends in one response (10,000 records of 4 KB
+   * would otherwise reserve four times what can come back).
    */
   responseBytes(limit: number): number {
     return Math.min(limit * this.bytes, MAX_GET_RECORDS_RESPONSE_BYTES);

@@ -33,6 +33,9 @@ import { canTransition, strongerReason, type ShardState, type ShutdownReason } f
  */
 export const MAX_IDLE_CUTS_PER_SEGMENT = 400;
 
+/** Payload a call asks for, at least, while the shard reads to an inherited cut whatever the budget's room. */
+export const INHERITED_READ_BYTES_PER_CALL = 1024 * 1024;
+
 export interface ShardConsumerSettings {
   streamName: string;
   /** Raw-file cuts. */
@@ -369,9 +372,11 @@ export class ShardConsumer<D extends DeadLetter = DeadLetter> {
    */
   private callLimit(): number {
     const { budget, settings } = this.deps;
-    if (this.inheritedCut !== undefined) return settings.maxRecordsPerCall;
     const perRecord = Math.max(1, this.recordSize.bytes * this.budgetFactor.bytesPerPayloadByte);
-    const fit = Math.floor(budget.readRoomBytes(this.shardId) / perRecord);
+    let fit = Math.floor(budget.readRoomBytes(this.shardId) / perRecord);
+    // Short of an inherited cut the shard reads on with the budget full (poll): a MiB of payload a call gets
+    // it there at 5 MB/s, where a full 10,000-record call could overshoot the budget by a 10 MiB response.
+    if (this.inheritedCut !== undefined) fit = Math.max(fit, Math.floor(INHERITED_READ_BYTES_PER_CALL / this.recordSize.bytes));
     return Math.max(1, Math.min(settings.maxRecordsPerCall, fit));
   }
 

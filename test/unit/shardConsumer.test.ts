@@ -352,6 +352,40 @@ describe('ShardConsumer and the raw files it announces in the lease', () => {
   });
 });
 
+describe('ShardConsumer reading to an inherited cut with the budget full', () => {
+  it('asks for about a MiB of records a call, not the configured limit', async () => {
+    // An earlier owner wrote raw files through 49100; this consumer must read that far before any early cut.
+    const { held } = heldBy({ checkpoint: '49000', rawWrittenThrough: '49100' });
+    const budget = new MemoryBudget(1_000_000);
+    budget.acquire(990_000, 'other shards');
+    const limits: number[] = [];
+    // Records of 100 KiB: a MiB is 10 of them.
+    const big = (from: number, to: number): StreamRecord[] => records(from, to).map((r) => ({ ...r, data: new Uint8Array(100 * 1024) }));
+    const batches = [big(1, 1), big(2, 11), big(12, 21)];
+    const kinesis: KinesisPort = {
+      ...kinesisServing([]),
+      getRecords: async (_shard, _iterator, limit): Promise<GetRecordsResult> => {
+        limits.push(limit);
+        await tick(5);
+        const out = batches.shift() ?? [];
+        return { records: out, nextIterator: 'iterator', millisBehindLatest: 1, childShardIds: [], bytes: out.length * 100 * 1024 };
+      },
+    };
+    const writer = { write: (file: SealedFile) => Promise.resolve(writtenFile(file)), writeSegment: () => Promise.resolve(undefined) } as unknown as LakeWriter;
+    const consumer = consumerOf({ lease: held, kinesis, writer, budget });
+    const outcome = consumer.run();
+    try {
+      await until(() => limits.length >= 3);
+      // The first call knows no size yet (sized for 1 MiB records); then 10 records a call, though the budget
+      // has no room and the configured limit is 1,000.
+      expect(limits.slice(0, 3)).toEqual([1, 10, 10]);
+    } finally {
+      consumer.abort();
+      await outcome;
+    }
+  });
+});
+
 describe('ShardConsumer and a GetRecords response that arrives after the lease went', () => {
   it('neither processes its records nor reports them (the shard\'s series are gone already)', async () => {
     const { held } = heldBy();
