@@ -4,7 +4,7 @@
  * runs the worker, and shuts down in order on SIGTERM/SIGINT within
  * KL_SHUTDOWN_TIMEOUT_MS.
  */
-import { memoryBudgetProblem, processMemoryLimitBytes } from './config/memoryFit.js';
+import { WORKER_GROWTH_BYTES, memoryBudgetProblem, processMemoryLimitBytes, workerShareWarning } from './config/memoryFit.js';
 import type { Config } from './config/options.js';
 import { createAwsClients, type AwsClients } from './aws/clients.js';
 import { createLogger, type Logger } from './log.js';
@@ -30,6 +30,9 @@ import { createDynamoReadiness } from './http/readiness.js';
 import { dynamoLeaseTableProbe } from './http/dynamoLeaseTableProbe.js';
 import { FirehoseSink } from './sinks/firehoseSink.js';
 import { BUDGET_BYTES_PER_PAYLOAD_BYTE } from './consumer/pieceBudget.js';
+
+/** How often the memory budget learns how much the process has grown (RSS): reads cost a system call, and 100 ms is a few reads' worth. */
+const PROCESS_GROWTH_SAMPLE_MS = 100;
 
 export interface ServicePorts {
   kinesis: KinesisPort;
@@ -60,10 +63,14 @@ export interface StartServiceOptions {
 }
 
 export async function startService(config: Config, options: StartServiceOptions = {}): Promise<Service> {
+  // What the process is before it grows with traffic (Node, its modules): the budget counts growth beyond it.
+  const startRssBytes = process.memoryUsage.rss();
   const memoryProblem = memoryBudgetProblem(config.memoryBudgetBytes, options.memoryLimitBytes ?? processMemoryLimitBytes());
   if (memoryProblem !== undefined) throw new ConfigError('KL_MEMORY_BUDGET_BYTES', memoryProblem);
   const workerId = await resolveWorkerId(config.workerId);
   const logger = options.logger ?? createLogger({ level: config.logLevel, workerId });
+  const workerShare = workerShareWarning(config.memoryBudgetBytes, config.workers);
+  if (workerShare !== undefined) logger.warn({ field: 'KL_MEMORY_BUDGET_BYTES' }, workerShare);
   const clients: AwsClients = createAwsClients({ s3ForcePathStyle: config.s3ForcePathStyle });
   const metrics = new Metrics({ workerId });
   let ports: ServicePorts = {
@@ -139,6 +146,10 @@ export async function startService(config: Config, options: StartServiceOptions 
     },
   });
   const budget = new MemoryBudget(config.memoryBudgetBytes);
+  budget.expectProcessGrowth(config.workers * WORKER_GROWTH_BYTES);
+  // Worker threads, V8 heaps, WASM memory and malloc grow with traffic beside the records the budget counts.
+  const processGrowth = setInterval(() => budget.observeProcessGrowth(process.memoryUsage.rss() - startRssBytes), PROCESS_GROWTH_SAMPLE_MS);
+  processGrowth.unref();
   const worker = new StreamWorker<DlqEnvelope>({
     workerId,
     kinesis: ports.kinesis,
@@ -175,7 +186,7 @@ export async function startService(config: Config, options: StartServiceOptions 
     });
   }
   const gauges = setInterval(() => {
-    metrics.setMemoryBudget(budget.usedBytes, budget.limitBytes, budget.heldBytes);
+    metrics.setMemoryBudget(budget.usedBytes, budget.limitBytes, budget.heldBytes, budget.processBytes);
     metrics.setBackpressurePaused(budget.isPaused);
     metrics.setShardPauses(budget.ownerPauseCount);
   }, 1000);
@@ -199,6 +210,7 @@ export async function startService(config: Config, options: StartServiceOptions 
         }
         await processorPool.close().catch(() => undefined);
         clearInterval(gauges);
+        clearInterval(processGrowth);
         await ops?.close().catch(() => undefined);
         clients.destroy();
         firehose?.destroy();

@@ -1,3 +1,9 @@
+/** The most of the budget that process growth beside the records may take (see observeProcessGrowth). */
+export const MAX_PROCESS_SHARE = 0.65;
+
+/** How fast a peak of measured process growth is let go (see observeProcessGrowth). */
+export const PROCESS_PEAK_HALF_LIFE_MS = 10_000;
+
 /**
  * One byte budget for everything that grows with traffic (prefetched
  * batches, pieces in the worker pool, open files, uploads, dead letters).
@@ -6,16 +12,26 @@
  *
  * Polling slows down in two steps, biggest shards first:
  *
- *     used:  0 ........ soft (80%) ........ high (90%) ........ limit
+ *   judged:  0 ........ soft (80%) ........ high (90%) ........ limit
  *            all poll   | shards holding more than    | nobody polls until
- *                       | the average owner pause;    | used <= low (70%)
+ *                       | the average owner pause;    | judged <= low (70%)
  *                       | the others go on            | (hysteresis)
  *
  * so a hot shard with a big backlog stops before the quiet ones do, and
- * only a budget that keeps filling stops everyone.
+ * only a budget that keeps filling stops everyone. What is judged is the
+ * records held and the process growth beside them (below).
+ *
+ * The records are not all the process grows by: the worker threads' heaps
+ * and Parquet WASM memory, and malloc's free lists, grow with traffic too
+ * (about 230 MB beside a full 256 MiB budget with two workers, in the
+ * `memory` bench). `observeProcessGrowth` is told how much the process has
+ * grown since start-up; what of that the records do not explain counts
+ * against the watermarks beside them ("process" bytes), up to
+ * `maxProcessShare` of the limit, so the records always keep room to move
+ * and a pause always ends once they are written.
  */
 export class MemoryBudget {
-  /** Bytes that arrived and are held; the watermarks judge these. */
+  /** Bytes that arrived and are held; the watermarks judge these plus `process`. */
   private used = 0;
   /** Room reserved for GetRecords responses in flight: it limits reads (roomBytes) but pauses nobody. */
   private reserved = 0;
@@ -26,20 +42,77 @@ export class MemoryBudget {
   private pausedTotalMs = 0;
   private ownerPauses = 0;
   private softEpisode = false;
+  /** Process growth the records do not explain, capped (observeProcessGrowth). */
+  private process = 0;
+  /** Process growth counted before (and whenever) less is measured: see expectProcessGrowth. */
+  private expectedProcess = 0;
+  /** The highest process growth measured lately, and when: it decays (observeProcessGrowth). */
+  private processPeak = 0;
+  private processPeakAtMs = 0;
 
   constructor(
     readonly limitBytes: number,
     private readonly highWatermark = 0.9,
     private readonly lowWatermark = 0.7,
     private readonly softWatermark = 0.8,
-  ) {}
-
-  /** Bytes held plus room reserved for reads in flight. */
-  get usedBytes(): number {
-    return this.used + this.reserved;
+    /** The most of the limit that process growth beside the records may take; below the low watermark, so a pause can end. */
+    private readonly maxProcessShare = MAX_PROCESS_SHARE,
+  ) {
+    if (!(maxProcessShare >= 0 && maxProcessShare < lowWatermark)) throw new RangeError(`maxProcessShare must be in [0, lowWatermark), got ${maxProcessShare}`);
   }
 
-  /** Bytes that arrived and are held, without reserved room: what the watermarks judge. */
+  /** Bytes held, plus room reserved for reads in flight, plus the process's other growth: all that counts against the limit. */
+  get usedBytes(): number {
+    return this.used + this.reserved + this.process;
+  }
+
+  /** Process growth beside the records that counts against the budget (see observeProcessGrowth). */
+  get processBytes(): number {
+    return this.process;
+  }
+
+  /** What the watermarks judge: the records held and the process's other growth. */
+  private get judged(): number {
+    return this.used + this.process;
+  }
+
+  /**
+   * The process has grown by `bytes` since start-up (RSS now less RSS then).
+   * The part the records held do not explain counts against the watermarks,
+   * at most `maxProcessShare` of the limit: it may pause reading (and cut
+   * the largest segments, whose written records free room), or end a pause.
+   * A peak is let go by half every PROCESS_PEAK_HALF_LIFE_MS, not at once:
+   * the measure dips whenever new records reuse memory that earlier ones
+   * freed, and taken at its dips it let each burst of reads refill the
+   * room the grown workers need (the `memory` bench at a 512 MiB budget).
+   */
+  observeProcessGrowth(bytes: number, nowMs = Date.now()): void {
+    const measured = bytes - this.used;
+    const decayedPeak = this.processPeak * 0.5 ** (Math.max(0, nowMs - this.processPeakAtMs) / PROCESS_PEAK_HALF_LIFE_MS);
+    if (measured >= decayedPeak) {
+      this.processPeak = measured;
+      this.processPeakAtMs = nowMs;
+    }
+    this.process = Math.min(this.limitBytes * this.maxProcessShare, Math.max(this.expectedProcess, measured, decayedPeak));
+    this.judgeRise();
+    this.judgeFall();
+  }
+
+  /**
+   * Counts at least `bytes` of process growth from now on, measured or not
+   * (the worker threads' expected growth under load). Without it the first
+   * reads of every shard, sized before the workers have grown, fill the room
+   * below the low watermark, and the workers' growth then comes on top: the
+   * `memory` bench's RSS peaked at start-up, 90 MB above where it settled.
+   */
+  expectProcessGrowth(bytes: number): void {
+    this.expectedProcess = Math.max(0, bytes);
+    this.process = Math.min(this.limitBytes * this.maxProcessShare, Math.max(this.expectedProcess, this.process));
+    this.judgeRise();
+    this.judgeFall();
+  }
+
+  /** Bytes that arrived and are held, without reserved room (the watermarks judge these plus processBytes). */
   get heldBytes(): number {
     return this.used;
   }
@@ -78,7 +151,7 @@ export class MemoryBudget {
 
   /** Bytes left before the budget itself is exceeded (reads are sized to fit in it). */
   get roomBytes(): number {
-    return Math.max(0, this.limitBytes - this.used - this.reserved);
+    return Math.max(0, this.limitBytes - this.used - this.reserved - this.process);
   }
 
   /** Owners that poll, and whether their last read found them caught up (nothing new). */
@@ -122,13 +195,13 @@ export class MemoryBudget {
   readRoomBytes(owner?: string): number {
     const caughtUp = owner !== undefined && this.readers.get(owner) === true;
     const readers = Math.max(1, caughtUp ? this.readers.size : this.readers.size - this.caughtUpReaders);
-    const share = (this.limitBytes * this.lowWatermark - this.used) / readers;
+    const share = (this.limitBytes * this.lowWatermark - this.judged) / readers;
     return Math.min(this.roomBytes, Math.max(share, this.roomBytes / (2 * readers)));
   }
 
-  /** Bytes to free to get back under the low watermark. */
+  /** Bytes of records to free to get back under the low watermark (never more than the records held). */
   get excessBytes(): number {
-    return Math.max(0, this.used - this.limitBytes * this.lowWatermark);
+    return Math.min(this.used, Math.max(0, this.judged - this.limitBytes * this.lowWatermark));
   }
 
   /**
@@ -159,7 +232,11 @@ export class MemoryBudget {
   acquire(bytes: number, owner?: string): void {
     this.used += bytes;
     if (owner !== undefined) this.held.set(owner, (this.held.get(owner) ?? 0) + bytes);
-    if (!this.paused && this.used >= this.limitBytes * this.highWatermark) {
+    this.judgeRise();
+  }
+
+  private judgeRise(): void {
+    if (!this.paused && this.judged >= this.limitBytes * this.highWatermark) {
       this.paused = true;
       this.pausedSince = Date.now();
       // Never inside acquire: a consumer acquires while it dispatches a batch its cutter has already split,
@@ -172,8 +249,12 @@ export class MemoryBudget {
   release(bytes: number, owner?: string): void {
     this.used = Math.max(0, this.used - bytes);
     this.dropHeld(owner, bytes);
-    if (this.used < this.limitBytes * this.softWatermark) this.softEpisode = false;
-    if (this.paused && this.used <= this.limitBytes * this.lowWatermark) {
+    this.judgeFall();
+  }
+
+  private judgeFall(): void {
+    if (this.judged < this.limitBytes * this.softWatermark) this.softEpisode = false;
+    if (this.paused && this.judged <= this.limitBytes * this.lowWatermark) {
       this.paused = false;
       if (this.pausedSince !== undefined) this.pausedTotalMs += Date.now() - this.pausedSince;
       this.pausedSince = undefined;
@@ -196,7 +277,7 @@ export class MemoryBudget {
 
   private mustWaitAbove(owner: string | undefined, average: number): boolean {
     if (this.paused) return true;
-    if (owner === undefined || this.used < this.limitBytes * this.softWatermark) return false;
+    if (owner === undefined || this.judged < this.limitBytes * this.softWatermark) return false;
     return (this.held.get(owner) ?? 0) > average;
   }
 

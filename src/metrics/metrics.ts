@@ -80,6 +80,7 @@ export class Metrics {
   private readonly memoryUsed: Gauge;
   private readonly memoryLimit: Gauge;
   private readonly memoryHeld: Gauge;
+  private readonly memoryProcess: Gauge;
   private readonly paused: Gauge;
   private readonly pausedSeconds: Counter;
   private readonly poolQueueDepth: Gauge;
@@ -131,11 +132,20 @@ export class Metrics {
 
     this.requestDuration = new Histogram({ name: 'kinesis_lake_aws_request_duration_seconds', help: 'Duration of AWS requests, by service, operation and outcome.', labelNames: ['service', 'operation', 'outcome'], buckets: REQUEST_BUCKETS, registers });
 
-    this.memoryUsed = new Gauge({ name: 'kinesis_lake_memory_budget_used_bytes', help: 'Bytes counted against the memory budget: buffered records, plus room reserved for GetRecords responses in flight.', registers });
-    this.memoryLimit = new Gauge({ name: 'kinesis_lake_memory_budget_limit_bytes', help: 'Memory budget for buffered records.', registers });
+    this.memoryUsed = new Gauge({
+      name: 'kinesis_lake_memory_budget_used_bytes',
+      help: 'Bytes counted against the memory budget: buffered records, room reserved for GetRecords responses in flight, and the process growth beside them (kinesis_lake_memory_budget_process_bytes).',
+      registers,
+    });
+    this.memoryLimit = new Gauge({ name: 'kinesis_lake_memory_budget_limit_bytes', help: 'Memory budget: what the process may grow by beyond its start-up size (KL_MEMORY_BUDGET_BYTES).', registers });
     this.memoryHeld = new Gauge({
       name: 'kinesis_lake_memory_budget_held_bytes',
-      help: 'Bytes of buffered records counted against the memory budget, without room reserved for reads in flight: what its watermarks judge (shards pause from 80% of the limit, everyone at 90%).',
+      help: 'Bytes of buffered records counted against the memory budget, without room reserved for reads in flight. The watermarks judge these plus kinesis_lake_memory_budget_process_bytes (shards pause from 80% of the limit, everyone at 90%).',
+      registers,
+    });
+    this.memoryProcess = new Gauge({
+      name: 'kinesis_lake_memory_budget_process_bytes',
+      help: 'Process growth since start-up (RSS) that the buffered records do not explain (worker threads, V8 heaps, WASM memory, malloc), counted against the memory budget up to 65% of it.',
       registers,
     });
     this.paused = new Gauge({ name: 'kinesis_lake_backpressure_paused', help: '1 while reading is paused because the memory budget is full, else 0.', registers });
@@ -290,10 +300,11 @@ export class Metrics {
 
   // ---- memory and CPU pressure ----
 
-  setMemoryBudget(usedBytes: number, limitBytes: number, heldBytes: number): void {
+  setMemoryBudget(usedBytes: number, limitBytes: number, heldBytes: number, processBytes = 0): void {
     this.memoryUsed.set(usedBytes);
     this.memoryLimit.set(limitBytes);
     this.memoryHeld.set(heldBytes);
+    this.memoryProcess.set(processBytes);
   }
 
   /** Call on every pause/resume transition; repeated calls with the same value are harmless. */

@@ -22,7 +22,9 @@ describe('backpressure and throttling', () => {
     const s3 = await startFaultProxy({ target: process.env.AWS_ENDPOINT_URL_S3!, seed: 61 });
     s3.setPlan({ latencyMs: 2000, faults: [{ kind: 's3-slowdown', probability: 0.2 }] });
     const port = await freePort();
-    const budget = 16 * 1024 * 1024;
+    // Two worker threads alone grow the process by more than 65 % of this budget (the cap of what counts beside the
+    // records), so the records have about 12 MiB before reading pauses.
+    const budget = 48 * 1024 * 1024;
     const svc = startServiceProcess(
       lake.env({
         AWS_ENDPOINT_URL_S3: s3.url,
@@ -37,7 +39,9 @@ describe('backpressure and throttling', () => {
     );
     let maxUsed = 0;
     let maxHeld = 0;
-    const heldWhilePaused: number[] = [];
+    const judgedWhilePaused: number[] = [];
+    let maxProcess = 0;
+    let maxJudged = 0;
     let limit = 0;
     let sawPause = false;
     const sampler = setInterval(() => {
@@ -47,10 +51,13 @@ describe('backpressure and throttling', () => {
           maxUsed = Math.max(maxUsed, metric(t, 'kinesis_lake_memory_budget_used_bytes') || 0);
           limit = metric(t, 'kinesis_lake_memory_budget_limit_bytes') || limit;
           const held = metric(t, 'kinesis_lake_memory_budget_held_bytes') || 0;
+          const processGrowth = metric(t, 'kinesis_lake_memory_budget_process_bytes') || 0;
           maxHeld = Math.max(maxHeld, held);
+          maxProcess = Math.max(maxProcess, processGrowth);
+          maxJudged = Math.max(maxJudged, held + processGrowth);
           if (metric(t, 'kinesis_lake_backpressure_paused') === 1) {
             sawPause = true;
-            heldWhilePaused.push(held);
+            judgedWhilePaused.push(held + processGrowth);
           }
         })
         .catch(() => undefined);
@@ -61,20 +68,24 @@ describe('backpressure and throttling', () => {
       const text = await (await fetch(`http://127.0.0.1:${port}/metrics`)).text();
       const pausedSeconds = metric(text, 'kinesis_lake_backpressure_paused_seconds_total');
       const shardPauses = metric(text, 'kinesis_lake_backpressure_shard_pauses_total');
-      console.log(`[measured] slow S3: max budget used ${(maxUsed / 1048576).toFixed(1)} MiB of ${(budget / 1048576).toFixed(0)} MiB (records alone ${(maxHeld / 1048576).toFixed(1)}); paused ${pausedSeconds.toFixed(1)} s; biggest-first shard pauses ${shardPauses}; S3 faults ${JSON.stringify(s3.stats().faults)}`);
+      console.log(`[measured] slow S3: max budget used ${(maxUsed / 1048576).toFixed(1)} MiB of ${(budget / 1048576).toFixed(0)} MiB (records alone ${(maxHeld / 1048576).toFixed(1)}, process growth ${(maxProcess / 1048576).toFixed(1)}); paused ${pausedSeconds.toFixed(1)} s; biggest-first shard pauses ${shardPauses}; S3 faults ${JSON.stringify(s3.stats().faults)}`);
       expect(limit).toBe(budget);
-      // The records themselves (held) stay within the budget. Used adds the room reserved for reads in flight:
-      // granted against counts of pieces not yet processed, whose measured outputs (outputExcess) may come in
-      // after the room was given, so with the CPU busy it has passed 16 MiB by up to 0.6 MiB (3.6 %) in runs
-      // where held stayed under. Before pieces moved the learned ratio by their size it went 9-40 % over.
-      expect(maxHeld).toBeLessThanOrEqual(budget);
+      // The records and the process's other growth stay within the budget. Used adds the room reserved for reads
+      // in flight: granted against counts of pieces not yet processed, whose measured outputs (outputExcess) may
+      // come in after the room was given, so with the CPU busy it passed a 16 MiB budget by up to 0.6 MiB (3.6 %)
+      // in runs where the records stayed under. Before pieces moved the learned ratio by their size it went 9-40 %
+      // over.
+      expect(maxJudged).toBeLessThanOrEqual(budget);
       expect(maxUsed).toBeLessThanOrEqual(budget * 1.05);
       expect(sawPause || pausedSeconds > 0).toBe(true);
-      // The held gauge counts the records alone: never more than the budget's use, and above the low watermark
-      // (70 %) whenever reading is paused, as both gauges are set together.
+      // The held gauge counts the records alone: never more than the budget's use. The watermarks judge the
+      // records and the process's other growth: above the low watermark (70 %) whenever reading is paused, as the
+      // gauges are set together.
       expect(maxHeld).toBeGreaterThan(0);
       expect(maxHeld).toBeLessThanOrEqual(maxUsed);
-      for (const held of heldWhilePaused) expect(held).toBeGreaterThan(budget * 0.7);
+      expect(maxProcess).toBeGreaterThan(0);
+      expect(maxProcess).toBeLessThanOrEqual(budget * 0.65);
+      for (const judged of judgedWhilePaused) expect(judged).toBeGreaterThan(budget * 0.7);
       expect(metric(text, 'kinesis_lake_backpressure_paused')).toBe(0);
       expect(s3.stats().faults['s3-slowdown'] ?? 0).toBeGreaterThan(0);
       const check = await checkRawZone(lake, entries);

@@ -39,7 +39,7 @@ export function sampleMetrics(shardIds: readonly string[], options: { workerId?:
   metrics.setUnownedShards(1);
   for (const service of ['s3', 'dynamodb', 'sqs', 'kinesis'] as const) metrics.observeRequest(service, 'SomeOperation', 'success', 0.02);
   metrics.observeRequest('kinesis', 'GetRecords', 'throttled', 0.01);
-  metrics.setMemoryBudget(200 * 2 ** 20, 512 * 2 ** 20, 150 * 2 ** 20);
+  metrics.setMemoryBudget(260 * 2 ** 20, 512 * 2 ** 20, 150 * 2 ** 20, 60 * 2 ** 20);
   metrics.setBackpressurePaused(true);
   metrics.setShardPauses(3);
   metrics.setWorkerPoolStats({ queueDepth: 4, utilization: 0.5 });

@@ -6,7 +6,7 @@
  * And what a raw file gives back to the budget once it is durable.
  */
 import { describe, expect, it } from 'vitest';
-import { MemoryBudget } from '../../src/consumer/memoryBudget.js';
+import { MemoryBudget, PROCESS_PEAK_HALF_LIFE_MS } from '../../src/consumer/memoryBudget.js';
 import { cutLargestSegments } from '../../src/consumer/pressureRelief.js';
 import { BUDGET_BYTES_PER_PAYLOAD_BYTE, OpenFileBudget, SEGMENT_BUDGET_BYTES_PER_PAYLOAD_BYTE } from '../../src/consumer/pieceBudget.js';
 
@@ -197,6 +197,81 @@ describe('MemoryBudget', () => {
     ac.abort();
     expect(await settled(w)).toBe(true);
     expect(b.mustWait('x')).toBe(true);
+  });
+
+  it('counts process growth the records do not explain against the watermarks: it pauses reading and cuts segments', async () => {
+    const b = new MemoryBudget(1000);
+    let pressure = 0;
+    b.onPressure(() => pressure++);
+    b.acquire(300, 'a');
+    b.observeProcessGrowth(500); // the records explain 300 of it
+    expect(b.processBytes).toBe(200);
+    expect(b.usedBytes).toBe(500);
+    expect(b.roomBytes).toBe(500);
+    expect(b.isPaused).toBe(false);
+    b.observeProcessGrowth(950); // 300 + 650 (capped at 65 %): above the high watermark
+    expect(b.processBytes).toBe(650);
+    expect(b.isPaused).toBe(true);
+    await Promise.resolve();
+    expect(pressure).toBe(1);
+    // Only records can be written out: the excess asked of the segments never passes what they hold.
+    expect(b.excessBytes).toBe(250);
+    b.observeProcessGrowth(990);
+    expect(b.excessBytes).toBe(250);
+    expect(b.heldBytes).toBe(300);
+  });
+
+  it('ends a pause once the records are written even while the process stays grown (its share is capped below the low watermark)', async () => {
+    const b = new MemoryBudget(1000);
+    b.acquire(400, 'a');
+    b.observeProcessGrowth(2000);
+    expect(b.isPaused).toBe(true);
+    const waiting = b.waitForRoom(undefined, 'a');
+    b.release(340, 'a'); // 60 held + 650: not yet at the low watermark (700)
+    expect(b.isPaused).toBe(true);
+    b.observeProcessGrowth(2000);
+    b.release(20, 'a'); // 40 + 650 <= 700
+    expect(b.isPaused).toBe(false);
+    expect(await settled(waiting)).toBe(true);
+  });
+
+  it('lets a peak of process growth go by half every half-life, then ends the pause and wakes the waiters', async () => {
+    const b = new MemoryBudget(1000);
+    b.acquire(300, 'a');
+    b.observeProcessGrowth(900, 0); // 300 held + 600
+    expect(b.isPaused).toBe(true);
+    const waiting = b.waitForRoom(undefined, 'a');
+    b.observeProcessGrowth(500, 1); // a dip: the peak stands
+    expect(b.processBytes).toBeCloseTo(600, 0);
+    expect(b.isPaused).toBe(true);
+    b.observeProcessGrowth(500, PROCESS_PEAK_HALF_LIFE_MS); // half the peak (300) is above what is measured now (200)
+    expect(b.processBytes).toBeCloseTo(300, 6);
+    expect(b.isPaused).toBe(false); // 300 + 300 <= 700
+    expect(await settled(waiting)).toBe(true);
+    b.observeProcessGrowth(750, PROCESS_PEAK_HALF_LIFE_MS * 3); // measured 450 is above the decayed peak: a new peak
+    expect(b.processBytes).toBe(450);
+  });
+
+  it('counts the expected process growth until more is measured, and sizes reads to the room it leaves', () => {
+    const b = new MemoryBudget(1000);
+    b.startReading('a');
+    b.startReading('b');
+    const before = b.readRoomBytes('a');
+    b.expectProcessGrowth(300);
+    expect(b.processBytes).toBe(300);
+    b.observeProcessGrowth(100); // less measured: the expectation stands
+    expect(b.processBytes).toBe(300);
+    expect(b.readRoomBytes('a')).toBe(before - 150);
+    b.observeProcessGrowth(450);
+    expect(b.processBytes).toBe(450);
+    expect(b.roomBytes).toBe(550);
+    b.expectProcessGrowth(5000); // never beyond the cap
+    expect(b.processBytes).toBe(650);
+  });
+
+  it('refuses a process share that would keep a pause from ending', () => {
+    expect(() => new MemoryBudget(1000, 0.9, 0.7, 0.8, 0.7)).toThrow('maxProcessShare must be in [0, lowWatermark), got 0.7');
+    expect(() => new MemoryBudget(1000, 0.9, 0.7, 0.8, -0.1)).toThrow(RangeError);
   });
 
   it('keeps the total and per-shard counts consistent, never negative', () => {

@@ -1,5 +1,5 @@
 import { describe, expect, it } from 'vitest';
-import { memoryBudgetProblem, processMemoryLimitBytes, PROCESS_MEMORY_BYTES } from '../../src/config/memoryFit.js';
+import { memoryBudgetProblem, processMemoryLimitBytes, PROCESS_MEMORY_BYTES, WORKER_GROWTH_BYTES, workerShareWarning } from '../../src/config/memoryFit.js';
 import { loadConfig } from '../../src/config/loadConfig.js';
 import { ConfigError } from '../../src/errors.js';
 import { startService } from '../../src/service.js';
@@ -43,5 +43,19 @@ describe('startService', () => {
     const started = startService(loadConfig(BASE_ENV), { memoryLimitBytes: GiB });
     await expect(started).rejects.toBeInstanceOf(ConfigError);
     await expect(started).rejects.toMatchObject({ field: 'KL_MEMORY_BUDGET_BYTES' });
+  });
+});
+
+describe('workerShareWarning', () => {
+  it('stays quiet while the workers\' expected growth fits in 65 % of the budget', () => {
+    expect(workerShareWarning(768 * MiB, 2)).toBeUndefined();
+    expect(workerShareWarning(Math.ceil((2 * WORKER_GROWTH_BYTES) / 0.65), 2)).toBeUndefined();
+  });
+
+  it('names the field, the workers, and the budget that would fit them', () => {
+    expect(workerShareWarning(256 * MiB, 2)).toBe(
+      'KL_MEMORY_BUDGET_BYTES=268435456 is small for 2 worker thread(s): each is expected to grow the process by about 160 MiB under load, which the budget counts up to 65 % of it, so the records keep between 5 % and 25 % and reading pauses often. Set KL_MEMORY_BUDGET_BYTES to at least 516947968 (with the container\'s memory to match), or lower KL_WORKERS',
+    );
+    expect(workerShareWarning(768 * MiB, 4)).toMatch(/^KL_MEMORY_BUDGET_BYTES=805306368 is small for 4 worker thread\(s\)/);
   });
 });
