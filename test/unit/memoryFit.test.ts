@@ -1,6 +1,8 @@
 import { describe, expect, it } from 'vitest';
 import { memoryBudgetProblem, processMemoryLimitBytes, PROCESS_MEMORY_BYTES, WORKER_GROWTH_BYTES, workerShareWarning } from '../../src/config/memoryFit.js';
 import { loadConfig } from '../../src/config/loadConfig.js';
+import { OPTIONS } from '../../src/config/options.js';
+import { MAX_PROCESS_SHARE } from '../../src/consumer/memoryBudget.js';
 import { ConfigError } from '../../src/errors.js';
 import { startService } from '../../src/service.js';
 import { BASE_ENV } from '../support/configFixtures.js';
@@ -57,5 +59,13 @@ describe('workerShareWarning', () => {
       'KL_MEMORY_BUDGET_BYTES=268435456 is small for 2 worker thread(s): each is expected to grow the process by about 160 MiB under load, which the budget counts up to 65 % of it, so the records keep between 5 % and 25 % and reading pauses often. Set KL_MEMORY_BUDGET_BYTES to at least 516947968 (with the container\'s memory to match), or lower KL_WORKERS',
     );
     expect(workerShareWarning(768 * MiB, 4)).toMatch(/^KL_MEMORY_BUDGET_BYTES=805306368 is small for 4 worker thread\(s\)/);
+  });
+});
+
+describe('the option docs', () => {
+  it('give the figures the budget works with', () => {
+    expect(OPTIONS.find((o) => o.env === 'KL_WORKERS')!.doc).toContain(`at least ${WORKER_GROWTH_BYTES / MiB} MiB of process growth for each`);
+    expect(OPTIONS.find((o) => o.env === 'KL_MEMORY_BUDGET_BYTES')!.doc).toContain(`up to ${MAX_PROCESS_SHARE * 100}% of the budget`);
+    expect(OPTIONS.find((o) => o.env === 'KL_MEMORY_BUDGET_BYTES')!.doc).toContain(`less than ${PROCESS_MEMORY_BYTES / MiB} MiB`);
   });
 });
