@@ -17,7 +17,7 @@ import { compareSequence } from '../consumer/records.js';
 import type { PieceOutput, PieceProcessor } from '../consumer/pieceProcessor.js';
 import type { DlqEnvelope } from '../processors/envelope.js';
 import type { ObjectStorePort } from '../sinks/objectStore.js';
-import { WINDOW_PHASE_METADATA, type LakeWriter } from '../sinks/lakeWriter.js';
+import { IDLE_CUT_METADATA, WINDOW_PHASE_METADATA, type LakeWriter } from '../sinks/lakeWriter.js';
 import { decodeRawLine } from '../sinks/rawLine.js';
 import { listCleansedSpans, listRawFiles, type CleansedSpan, type RawFileRef } from './lakeListing.js';
 import { REPLAY_HASH_KEY_RANGE, toKinesisRecords } from './regroup.js';
@@ -211,7 +211,8 @@ async function readFile(store: ObjectStorePort, ref: RawFileRef): Promise<PlanFi
     records.length > 0 &&
     records[0]!.sequenceNumber === ref.firstSequence &&
     records[records.length - 1]!.sequenceNumber === ref.lastSequence;
-  return { key: ref.key, firstSequence: ref.firstSequence, lastSequence: ref.lastSequence, records, windowPhaseMs: windowPhaseOfObject(ref.key, metadata), exact };
+  const idleCut = metadata[IDLE_CUT_METADATA] === 'true';
+  return { key: ref.key, firstSequence: ref.firstSequence, lastSequence: ref.lastSequence, records, windowPhaseMs: windowPhaseOfObject(ref.key, metadata), exact, ...(idleCut ? { idleCut } : {}) };
 }
 
 /**

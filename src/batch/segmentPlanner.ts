@@ -56,6 +56,8 @@ export interface PlanFile {
    * dropped). Count and byte rules cannot be replayed over it. Default true.
    */
   exact?: boolean;
+  /** The hot path closed this file because its window went idle (its object's metadata): no segment cut. */
+  idleCut?: boolean;
 }
 
 export interface PlannedSegment {
@@ -158,6 +160,7 @@ export class SegmentPlanner {
     if (file.records.length === 0) {
       // A file of dropped aggregates only: no arrival time to cut on; it belongs with its neighbours.
       this.current.push(file);
+      if (file.idleCut) this.cutter.closeOpenFile();
       return out;
     }
     const prevLast = this.current.length > 0 ? lastRecordOf(this.current) : undefined;
@@ -183,6 +186,9 @@ export class SegmentPlanner {
       return out;
     }
     this.current.push(file);
+    // The hot path closed this file when its window went idle, and kept the segment open (the file's object
+    // says so): the next file starts a raw file of the same segment, as the hot path's did.
+    if (file.idleCut) this.cutter.closeOpenFile();
     if (pieces[pieces.length - 1]!.closesSegment && !this.adoptedLast.has(file.lastSequence) && this.currentInexact()) {
       return this.diverge(file, 'a count or byte rule ends a segment over rebuilt KPL aggregates or records without a raw line: replay cannot repeat it');
     }

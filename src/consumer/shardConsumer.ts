@@ -275,7 +275,10 @@ export class ShardConsumer<D extends DeadLetter = DeadLetter> {
     // Raw files an earlier owner announced beyond the checkpoint may be in the lake: repeat their idle cuts,
     // and cut nothing early short of the last of them, or a forced cut would end a file inside one of its files.
     const raw = rawAnnouncementsBeyond(lease, lease.checkpoint);
-    for (const cut of raw.rawIdleCuts) this.cutter.forceFileCutAfter(cut);
+    for (const cut of raw.rawIdleCuts) {
+      this.cutter.forceFileCutAfter(cut);
+      this.inheritedIdleCuts.add(cut);
+    }
     const through = raw.rawWrittenThrough;
     if (through !== undefined && (this.inheritedCut === undefined || compareSequence(through, this.inheritedCut) > 0)) this.inheritedCut = through;
     if (through !== undefined) this.log.info({ rawWrittenThrough: through, rawIdleCuts: raw.rawIdleCuts.length }, 'honouring raw files announced beyond the checkpoint');
@@ -408,6 +411,8 @@ export class ShardConsumer<D extends DeadLetter = DeadLetter> {
    * owner's files with different keys.
    */
   private inheritedCut: string | undefined;
+  /** Idle cuts an earlier owner announced beyond the checkpoint (repeated with forceFileCutAfter). */
+  private readonly inheritedIdleCuts = new Set<string>();
   /** The inherited cut until a checkpoint reaches it: till then the lease must keep it, so no cut of our own. */
   private inheritedCutUnsettled: string | undefined;
 
@@ -496,6 +501,8 @@ export class ShardConsumer<D extends DeadLetter = DeadLetter> {
     const file = this.open;
     if (!file) return;
     this.open = undefined;
+    // An idle cut repeated from the lease is marked as the first owner marked it, so its object is the same.
+    if (idleCut || this.inheritedIdleCuts.delete(file.lastSequence)) file.idleCut = true;
     this.sealed.push({ file, fileRelease: this.openFileBudget.seal(this.segment), segment: undefined, ...(idleCut ? { idleCut } : {}) });
     this.committerWake?.();
   }

@@ -21,6 +21,12 @@ import { releaseBuffers } from './releaseBuffers.js';
  * existed, with windows aligned to the epoch (phase 0).
  */
 export const WINDOW_PHASE_METADATA = 'kl-window-phase-ms';
+/**
+ * Raw-object metadata set on a file the hot path closed because its window
+ * went idle (no rule on the records explains that cut): a replay then keeps
+ * the next file in the same segment instead of reading a forced segment cut.
+ */
+export const IDLE_CUT_METADATA = 'kl-idle-cut';
 
 export interface SealedFile<D extends DeadLetter = DeadLetter> {
   shardId: string;
@@ -33,6 +39,8 @@ export interface SealedFile<D extends DeadLetter = DeadLetter> {
   payloadBytes: number;
   /** Ends early because of shutdown, handoff or memory pressure (announced in the lease first). */
   forced: boolean;
+  /** Closed because its window went idle (announced in the lease as an idle cut, and recorded on the object). */
+  idleCut?: boolean;
   outputs: Promise<PieceOutput<D>>[];
 }
 
@@ -120,7 +128,8 @@ export class LakeWriter<D extends DeadLetter = DeadLetter> {
       lastSequence: file.lastSequence,
       windowStartMs: file.firstArrivalMs,
     });
-    const metadata = { [WINDOW_PHASE_METADATA]: String(file.windowPhaseMs) };
+    const metadata: Record<string, string> = { [WINDOW_PHASE_METADATA]: String(file.windowPhaseMs) };
+    if (file.idleCut) metadata[IDLE_CUT_METADATA] = 'true';
     // Taken before the upload: once it is durable the body's memory is freed, and its length reads 0.
     const bytes = body.byteLength;
     await this.put(key, body, { contentType: 'application/x-ndjson', contentEncoding: 'gzip', metadata }, file.shardId, signal);

@@ -9,14 +9,16 @@ import { describe, expect, it } from 'vitest';
 import { pino } from 'pino';
 import type { PieceOutput } from '../../src/consumer/pieceProcessor.js';
 import { gzipParts } from '../../src/sinks/gzipParts.js';
-import { LakeWriter, type SealedFile } from '../../src/sinks/lakeWriter.js';
+import { IDLE_CUT_METADATA, LakeWriter, WINDOW_PHASE_METADATA, type SealedFile } from '../../src/sinks/lakeWriter.js';
 import type { ObjectStorePort, PutOptions } from '../../src/sinks/objectStore.js';
 
 class KeepingStore implements ObjectStorePort {
   readonly bodies = new Map<string, Buffer>();
+  readonly metadata = new Map<string, Record<string, string> | undefined>();
   checkBucket = (): Promise<void> => Promise.resolve();
-  put = (key: string, body: Uint8Array, _options: PutOptions): Promise<void> => {
+  put = (key: string, body: Uint8Array, options: PutOptions): Promise<void> => {
     this.bodies.set(key, Buffer.from(body));
+    this.metadata.set(key, options.metadata);
     return Promise.resolve();
   };
   get = (): Promise<Buffer> => Promise.reject(new Error('not used'));
@@ -52,6 +54,23 @@ describe('the raw object', () => {
     const splits = [[], [1], [whole.length >> 1], [1000, 1001, 90_000, 500_000], Array.from({ length: 40 }, (_, i) => (i + 1) * 17_001)];
     for (const at of splits) expect((await written(cut(whole, at))).equals(reference), `cut at ${at.length} places`).toBe(true);
     expect(gunzipSync(reference)).toEqual(whole);
+  });
+
+  it('records its window phase, and an idle cut, in its metadata (what replay cuts by)', async () => {
+    const store = new KeepingStore();
+    const writer = new LakeWriter({ store, streamName: 's', table: 't', deadLetters: undefined, parquet: undefined, logger: pino({ level: 'silent' }) });
+    const file = (lastSequence: string, idleCut?: boolean): SealedFile => ({
+      shardId: 'shardId-000000000001', firstSequence: '49001', lastSequence, firstArrivalMs: 1_000, windowPhaseMs: 7_000, kinesisRecords: 1, payloadBytes: 1, forced: false,
+      ...(idleCut !== undefined ? { idleCut } : {}), outputs: [Promise.resolve(output(new Uint8Array(lines(0, 3))))],
+    });
+    await writer.write(file('49010', true));
+    await writer.write(file('49020'));
+    await writer.write(file('49030', false));
+    expect([...store.metadata.values()]).toEqual([
+      { [WINDOW_PHASE_METADATA]: '7000', [IDLE_CUT_METADATA]: 'true' },
+      { [WINDOW_PHASE_METADATA]: '7000' },
+      { [WINDOW_PHASE_METADATA]: '7000' },
+    ]);
   });
 
   it('frees the memory of its lines once it is durable, and still reports the bytes it wrote', async () => {

@@ -15,7 +15,7 @@ import type { StreamRecord } from '../../src/consumer/records.js';
 import type { DlqEnvelope } from '../../src/processors/envelope.js';
 import { rawKey } from '../../src/lake/keys.js';
 import { createLogger } from '../../src/log.js';
-import { WINDOW_PHASE_METADATA, type LakeWriter } from '../../src/sinks/lakeWriter.js';
+import { IDLE_CUT_METADATA, WINDOW_PHASE_METADATA, type LakeWriter } from '../../src/sinks/lakeWriter.js';
 import { encodeRawLine } from '../../src/sinks/rawLine.js';
 import type { ObjectStorePort, PutOptions } from '../../src/sinks/objectStore.js';
 
@@ -81,12 +81,16 @@ function hotPath(records: StreamRecord[], phaseMs: number): { files: StreamRecor
   return { files, segments };
 }
 
-async function lake(files: StreamRecord[][], phaseMs: number | undefined): Promise<MemoryStore> {
+/** `idleCuts`: the files (by index) the hot path closed when their window went idle, marked as it marks them. */
+async function lake(files: StreamRecord[][], phaseMs: number | undefined, idleCuts: ReadonlySet<number> = new Set()): Promise<MemoryStore> {
   const store = new MemoryStore();
-  for (const f of files) {
+  for (const [i, f] of files.entries()) {
     const key = rawKey({ stream: STREAM, shardId: SHARD, firstSequence: f[0]!.sequenceNumber, lastSequence: f[f.length - 1]!.sequenceNumber, windowStartMs: f[0]!.arrivalMs });
     const body = gzipSync(Buffer.concat(f.map((r) => encodeRawLine(r))));
-    await store.put(key, body, { contentType: 'application/x-ndjson', ...(phaseMs !== undefined ? { metadata: { [WINDOW_PHASE_METADATA]: String(phaseMs) } } : {}) });
+    const metadata: Record<string, string> = {};
+    if (phaseMs !== undefined) metadata[WINDOW_PHASE_METADATA] = String(phaseMs);
+    if (idleCuts.has(i)) metadata[IDLE_CUT_METADATA] = 'true';
+    await store.put(key, body, { contentType: 'application/x-ndjson', ...(Object.keys(metadata).length > 0 ? { metadata } : {}) });
   }
   return store;
 }
@@ -151,6 +155,20 @@ describe('replay of a shard cut on a window phase', () => {
     const expected = cut.segments.filter(([first, last]) => arrivalOf(bursts, last) >= startMs && arrivalOf(bursts, first) < toMs);
     expect((await runReplay(await lake(cut.files, PHASE_MS), fromMs, toMs)).written).toEqual(expected);
     expect((await runReplay(await lake(cut.files, undefined), fromMs, toMs)).written).not.toEqual(expected);
+  });
+
+  it('keeps a segment whole across a raw file closed when its window went idle, as its object records', async () => {
+    // The hot path closed a raw window early while caught up; its last records, shown later by Kinesis, went
+    // into a file of their own in the same segment. The segments are the hot path's as before.
+    const at = hot.files.findIndex((f, i) => i > 3 && f.length >= 4);
+    const split = [...hot.files.slice(0, at), hot.files[at]!.slice(0, 2), hot.files[at]!.slice(2), ...hot.files.slice(at + 1)];
+    const { written, summary } = await runReplay(await lake(split, PHASE_MS, new Set([at])), T0, T0 + 31 * 60_000);
+    expect(summary.diverged).toEqual([]);
+    expect(written).toEqual(hot.segments);
+    // Without the mark the same files read as a forced segment cut there.
+    const unmarked = await runReplay(await lake(split, PHASE_MS), T0, T0 + 31 * 60_000);
+    expect(unmarked.written).not.toEqual(hot.segments);
+    expect(unmarked.written.some(([, last]) => last === hot.files[at]![1]!.sequenceNumber)).toBe(true);
   });
 
   it('stops a shard whose files change phase', async () => {

@@ -41,6 +41,26 @@ describe('SegmentPlanner', () => {
     expect(spans([a, b]).segments).toEqual([[a.key], [b.key]]);
   });
 
+  it('keeps the segment open across a raw file the hot path closed when its window went idle (its object says so)', () => {
+    const a = { ...file([1000]), idleCut: true }; // the raw window [0, 5 s) closed idle after 1,000
+    const b = file([1100]); // a record of that window Kinesis showed later
+    const c = file([6000]); // the next raw window, same segment window
+    const d = file([12_000]);
+    expect(spans([a, b, c, d]).segments).toEqual([[a.key, b.key, c.key], [d.key]]);
+    // Unmarked, the same end reads as a forced segment cut.
+    const a2 = file([1000]);
+    const b2 = file([1100]);
+    const c2 = file([6000]);
+    expect(spans([a2, b2, c2]).segments).toEqual([[a2.key], [b2.key, c2.key]]);
+  });
+
+  it('closes the raw file after an idle-cut file of dropped records only, too', () => {
+    const a = file([1000]);
+    const dropped: PlanFile = { key: 'dropped', firstSequence: String(seq++), lastSequence: String(seq++), records: [], windowPhaseMs: 0, exact: false, idleCut: true };
+    const b = file([1100]);
+    expect(spans([a, dropped, b]).segments).toEqual([[a.key, 'dropped', b.key]]);
+  });
+
   it('skips files until a provable segment start', () => {
     const a = file([9000]); // before the listing's window start: its segment may have begun earlier
     const b = file([9500]);

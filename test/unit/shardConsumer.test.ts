@@ -177,13 +177,16 @@ describe('ShardConsumer and a forced cut an earlier owner announced', () => {
 });
 
 /** A writer that records each raw file as first-last, with what the lease said about it when the file was written. */
-function announcingWriter(table: MemoryLeaseTable): { writer: LakeWriter; files: string[]; announcedAtWrite: (string | undefined)[]; segments: string[] } {
+function announcingWriter(table: MemoryLeaseTable): { writer: LakeWriter; files: string[]; idleFiles: string[]; announcedAtWrite: (string | undefined)[]; segments: string[] } {
   const files: string[] = [];
+  /** The files written marked as idle cuts (recorded on their objects for replay). */
+  const idleFiles: string[] = [];
   const announcedAtWrite: (string | undefined)[] = [];
   const segments: string[] = [];
   const writer = {
     write: (file: SealedFile): Promise<WrittenFile> => {
       files.push(`${file.firstSequence}-${file.lastSequence}`);
+      if (file.idleCut) idleFiles.push(`${file.firstSequence}-${file.lastSequence}`);
       announcedAtWrite.push(table.lease(SHARD).rawWrittenThrough);
       return Promise.resolve(writtenFile(file));
     },
@@ -192,7 +195,7 @@ function announcingWriter(table: MemoryLeaseTable): { writer: LakeWriter; files:
       return Promise.resolve(undefined);
     },
   } as unknown as LakeWriter;
-  return { writer, files, announcedAtWrite, segments };
+  return { writer, files, idleFiles, announcedAtWrite, segments };
 }
 
 /**
@@ -251,7 +254,7 @@ describe('ShardConsumer and the raw files it announces in the lease', () => {
 
   it('announces an idle raw window\'s close as a cut to repeat, and an idle segment\'s close as a pending cut', async () => {
     const { table, held } = heldBy();
-    const { writer, files, segments } = announcingWriter(table);
+    const { writer, files, idleFiles, segments } = announcingWriter(table);
     let nowMs = 2_500;
     // Raw windows of 1 s, segment windows of 10 s: at 2.5 s only the raw window (ended at 2 s) has passed.
     const consumer = idleConsumer(held, writer, () => nowMs);
@@ -259,6 +262,7 @@ describe('ShardConsumer and the raw files it announces in the lease', () => {
     try {
       await until(() => files.length === 1);
       expect(files).toEqual(['49001-49003']);
+      expect(idleFiles).toEqual(['49001-49003']);
       expect(table.rawAnnounced).toEqual([{ key: SHARD, lastSequence: '49003', idleCut: true }]);
       expect(table.lease(SHARD).rawIdleCuts).toEqual(['49003']);
       expect(table.announced).toEqual([]);
@@ -328,7 +332,7 @@ describe('ShardConsumer and the raw files it announces in the lease', () => {
   it('taking over, repeats an earlier owner\'s idle cuts and makes no forced cut short of its last announced file', async () => {
     // The earlier owner checkpointed 49000, then wrote 49001-49003 (an idle cut) and 49004-49008, and died.
     const { table, held } = heldBy({ checkpoint: '49000', rawWrittenThrough: '49008', rawIdleCuts: ['49003'] });
-    const { writer, files, segments } = announcingWriter(table);
+    const { writer, files, idleFiles, segments } = announcingWriter(table);
     const cutsTried: boolean[] = [];
     const made: { consumer?: ShardConsumer } = {};
     const kinesis = kinesisServing([records(1, 2), records(3, 12)], (call) => {
@@ -341,6 +345,8 @@ describe('ShardConsumer and the raw files it announces in the lease', () => {
       await until(() => table.lease(SHARD).checkpoint === '49010');
       expect(cutsTried).toEqual([false]);
       expect(files).toEqual(['49001-49003', '49004-49008', '49009-49010']);
+      // The repeated idle cut is marked on its object as the earlier owner marked it.
+      expect(idleFiles).toEqual(['49001-49003']);
       expect(segments).toEqual(['49001-49010']);
       // Files up to the earlier owner's announcement are its files again: only the new one is announced.
       expect(table.rawAnnounced.map((a) => a.lastSequence)).toEqual(['49010']);
