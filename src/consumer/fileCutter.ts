@@ -48,6 +48,8 @@ export interface Piece {
   startsFile: boolean;
   /** True when the file ends with this piece's last record. */
   closesFile: boolean;
+  /** True when it ends there because of a forced cut (forceCutAfter), not a rule on the records. */
+  closesAtForcedCut?: boolean;
 }
 
 export class FileCutter {
@@ -94,9 +96,9 @@ export class FileCutter {
     // The open piece is records[start, i): sliced out once it ends (one copy of its references, not a push per record).
     let start = -1;
     let startsFile = false;
-    const finish = (end: number, closesFile: boolean): void => {
+    const finish = (end: number, closesFile: boolean, closesAtForcedCut = false): void => {
       if (start < 0) return;
-      pieces.push({ records: records.slice(start, end), startsFile, closesFile });
+      pieces.push({ records: records.slice(start, end), startsFile, closesFile, ...(closesAtForcedCut ? { closesAtForcedCut } : {}) });
       start = -1;
     };
     const rules = this.rules;
@@ -125,7 +127,7 @@ export class FileCutter {
         forced = true;
       }
       if (forced || open.records >= rules.maxRecords || open.bytes >= rules.maxBytes) {
-        finish(i + 1, true);
+        finish(i + 1, true, forced);
         this.open = undefined;
       }
     }

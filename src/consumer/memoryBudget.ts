@@ -93,9 +93,7 @@ export class MemoryBudget {
       this.processPeak = measured;
       this.processPeakAtMs = nowMs;
     }
-    this.process = Math.min(this.limitBytes * this.maxProcessShare, Math.max(this.expectedProcess, measured, decayedPeak));
-    this.judgeRise();
-    this.judgeFall();
+    this.countProcess(Math.max(measured, decayedPeak));
   }
 
   /**
@@ -107,7 +105,12 @@ export class MemoryBudget {
    */
   expectProcessGrowth(bytes: number): void {
     this.expectedProcess = Math.max(0, bytes);
-    this.process = Math.min(this.limitBytes * this.maxProcessShare, Math.max(this.expectedProcess, this.process));
+    this.countProcess(this.process);
+  }
+
+  /** Counts `bytes` of process growth (at least the expected, at most the cap) and judges the watermarks again. */
+  private countProcess(bytes: number): void {
+    this.process = Math.min(this.limitBytes * this.maxProcessShare, Math.max(this.expectedProcess, bytes));
     this.judgeRise();
     this.judgeFall();
   }

@@ -15,6 +15,8 @@ export interface SegmentPiece {
   startsFile: boolean;
   /** The raw file ends with this piece. */
   closesFile: boolean;
+  /** The raw file ends here at an idle cut from the lease (forceFileCutAfter), not at a rule on the records. */
+  closesAtIdleCut?: boolean;
   /** A new segment begins with this piece. */
   startsSegment: boolean;
   /** The segment ends with this piece (and so does its raw file). */
@@ -108,6 +110,7 @@ export class SegmentCutter {
             records: head && tail ? p.records : p.records.slice(at, end),
             startsFile: head && startsFile,
             closesFile: tail && closesFile,
+            ...(tail && p.closesAtForcedCut ? { closesAtIdleCut: true } : {}),
             startsSegment: head && first && seg.startsFile,
             closesSegment: tail && last && seg.closesFile,
           });

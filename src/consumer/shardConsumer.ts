@@ -102,7 +102,11 @@ interface Sealed<D extends DeadLetter> {
   segment: OpenSegment | undefined;
   /** For a forced cut: resolves once the cut is recorded in the lease; nothing of it is written before. */
   announced?: Promise<unknown>;
-  /** The raw file was closed because its window passed on an idle shard: a cut the records do not explain. */
+  /**
+   * This consumer closed the raw file because its window passed on an idle
+   * shard (a cut the records do not explain): announce it as an idle cut.
+   * One repeated from the lease is already listed there (file.idleCut alone).
+   */
   idleCut?: boolean;
 }
 
@@ -275,10 +279,7 @@ export class ShardConsumer<D extends DeadLetter = DeadLetter> {
     // Raw files an earlier owner announced beyond the checkpoint may be in the lake: repeat their idle cuts,
     // and cut nothing early short of the last of them, or a forced cut would end a file inside one of its files.
     const raw = rawAnnouncementsBeyond(lease, lease.checkpoint);
-    for (const cut of raw.rawIdleCuts) {
-      this.cutter.forceFileCutAfter(cut);
-      this.inheritedIdleCuts.add(cut);
-    }
+    for (const cut of raw.rawIdleCuts) this.cutter.forceFileCutAfter(cut);
     const through = raw.rawWrittenThrough;
     if (through !== undefined && (this.inheritedCut === undefined || compareSequence(through, this.inheritedCut) > 0)) this.inheritedCut = through;
     if (through !== undefined) this.log.info({ rawWrittenThrough: through, rawIdleCuts: raw.rawIdleCuts.length }, 'honouring raw files announced beyond the checkpoint');
@@ -411,8 +412,6 @@ export class ShardConsumer<D extends DeadLetter = DeadLetter> {
    * owner's files with different keys.
    */
   private inheritedCut: string | undefined;
-  /** Idle cuts an earlier owner announced beyond the checkpoint (repeated with forceFileCutAfter). */
-  private readonly inheritedIdleCuts = new Set<string>();
   /** The inherited cut until a checkpoint reaches it: till then the lease must keep it, so no cut of our own. */
   private inheritedCutUnsettled: string | undefined;
 
@@ -466,6 +465,8 @@ export class ShardConsumer<D extends DeadLetter = DeadLetter> {
     );
     file.outputs.push(output);
     this.segment.segment.outputs.push(segmentShare(output));
+    // An idle cut repeated from the lease is marked on its object as the first owner marked it.
+    if (piece.closesAtIdleCut) file.idleCut = true;
     if (piece.closesSegment) this.sealSegment(false);
     else if (piece.closesFile) this.sealFile();
   }
@@ -501,8 +502,7 @@ export class ShardConsumer<D extends DeadLetter = DeadLetter> {
     const file = this.open;
     if (!file) return;
     this.open = undefined;
-    // An idle cut repeated from the lease is marked as the first owner marked it, so its object is the same.
-    if (idleCut || this.inheritedIdleCuts.delete(file.lastSequence)) file.idleCut = true;
+    if (idleCut) file.idleCut = true;
     this.sealed.push({ file, fileRelease: this.openFileBudget.seal(this.segment), segment: undefined, ...(idleCut ? { idleCut } : {}) });
     this.committerWake?.();
   }

@@ -146,6 +146,30 @@ describe('FileCutter', () => {
   });
 });
 
+describe('a forced cut, told apart from a rule', () => {
+  it('marks the piece it closes, and no piece a rule closes; a SegmentCutter passes it on as an idle cut', () => {
+    const all = records(30, 2);
+    const rules: CutRules = { intervalMs: 1e9, maxRecords: 10, maxBytes: 1 << 30 };
+    const cutter = new FileCutter(rules);
+    cutter.forceCutAfter(all[3]!.sequenceNumber);
+    const pieces = cutter.split(all);
+    expect(pieces.map((p) => [p.records.length, p.closesFile, p.closesAtForcedCut === true])).toEqual([
+      [4, true, true],
+      [10, true, false],
+      [10, true, false],
+      [6, false, false],
+    ]);
+    const segments = new SegmentCutter({ intervalMs: 1e9, maxRecords: 1000, maxBytes: 1 << 30 }, rules);
+    segments.forceFileCutAfter(all[3]!.sequenceNumber);
+    expect(segments.split(all).map((p) => [p.records.length, p.closesFile, p.closesAtIdleCut === true, p.closesSegment])).toEqual([
+      [4, true, true, false],
+      [10, true, false, false],
+      [10, true, false, false],
+      [6, false, false, false],
+    ]);
+  });
+});
+
 /** Raw files and segments, as [first, last] sequence pairs, from a SegmentCutter fed in batches of the given sizes. */
 function filesAndSegments(
   all: StreamRecord[],
