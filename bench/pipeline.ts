@@ -11,7 +11,7 @@
  * moved by a third between runs. Each round's ratio pairs it with the
  * `limit` measured just before it.
  *
- *   npm run bench -- pipeline [--records 300000] [--shards 4] [--workers 2] [--raw-ms 10000] [--segment-ms 300000] [--warm-rounds 4] [--rounds 3]
+ *   npm run bench -- pipeline [--records 300000] [--shards 4] [--workers 2] [--niceness 19] [--raw-ms 10000] [--segment-ms 300000] [--warm-rounds 4] [--rounds 3]
  */
 import { performance } from 'node:perf_hooks';
 import { availableParallelism } from 'node:os';
@@ -20,6 +20,7 @@ import { median } from './lib/median.js';
 import { clickstreamPayloads, clickstreamShards, totalBytes } from './lib/events.js';
 import { CountingStore } from './lib/memorySink.js';
 import { processingPath } from './lib/processingPath.js';
+import { DEFAULT_WORKER_NICENESS } from '../src/processors/threadPriority.js';
 import { ShardDriver } from './lib/shardDriver.js';
 import type { Figures } from './lib/report.js';
 import { limitInput, measureLimitOn } from './limit.js';
@@ -44,6 +45,7 @@ export default async function run(args: string[]): Promise<Figures> {
   const total = numberArg(args, 'records', 300_000);
   const shards = numberArg(args, 'shards', 4);
   const workers = numberArg(args, 'workers', 2);
+  const niceness = numberArg(args, 'niceness', DEFAULT_WORKER_NICENESS);
   const rawMs = numberArg(args, 'raw-ms', 10_000);
   // The service's default segment window (KL_CLEANSED_FLUSH_INTERVAL_MS): fewer, larger Parquet files, as the
   // service writes them. 30 s (the default before) cost ~4 % more CPU per record and 8 % more cleansed bytes.
@@ -57,7 +59,7 @@ export default async function run(args: string[]): Promise<Figures> {
   payloads.length = 0;
 
   const store = new CountingStore();
-  const { pool, writer, deadLetters, budget, fileRules, segmentRules } = processingPath(store, { workers, rawWindowMs: rawMs, segmentWindowMs: segmentMs });
+  const { pool, writer, deadLetters, budget, fileRules, segmentRules } = processingPath(store, { workers, rawWindowMs: rawMs, segmentWindowMs: segmentMs, niceness });
   try {
     // Warm-up on separate drivers, `warmRounds` GetRecords batches per shard: worker start, WASM compile, and
     // the JIT. Every worker thread must process pieces and encode segments before the clock starts: after one
@@ -123,6 +125,7 @@ export default async function run(args: string[]): Promise<Figures> {
       records: total,
       shards,
       workers,
+      worker_niceness: niceness,
       raw_window_ms: rawMs,
       segment_window_ms: segmentMs,
       avg_record_bytes: Math.round(payloadBytes / total),

@@ -24,7 +24,7 @@ export interface ProcessingPath {
   segmentRules: CutRules;
 }
 
-export function processingPath(store: ObjectStorePort, o: { workers: number; rawWindowMs: number; segmentWindowMs: number }): ProcessingPath {
+export function processingPath(store: ObjectStorePort, o: { workers: number; rawWindowMs: number; segmentWindowMs: number; niceness?: number }): ProcessingPath {
   const pool = new ProcessorPool({
     schemaDir: DEFAULT_SCHEMA_DIR,
     maxRecordBytes: 1_000_000,
@@ -33,6 +33,9 @@ export function processingPath(store: ObjectStorePort, o: { workers: number; raw
     piiFields: ['user_id', 'session_id'],
     piiKey: 'bench-pii-key-0123456789',
     workers: o.workers,
+    // The worker threads' priority as the service sets it (KL_WORKER_NICENESS). V8's background threads stay
+    // as they are: they are this bench process's, which the scenarios after this one share.
+    ...(o.niceness === undefined ? {} : { niceness: o.niceness }),
   });
   const deadLetters = new CountingDeadLetters<DlqEnvelope>();
   const writer = new LakeWriter<DlqEnvelope>({

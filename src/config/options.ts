@@ -7,6 +7,7 @@ import { availableParallelism } from 'node:os';
 import { fileURLToPath } from 'node:url';
 import { ConfigError } from '../errors.js';
 import { parseIsoTimestamp } from '../processors/timestamp.js';
+import { DEFAULT_WORKER_NICENESS } from '../processors/threadPriority.js';
 
 export type InitialPosition = 'TRIM_HORIZON' | 'LATEST' | 'AT_TIMESTAMP';
 
@@ -192,7 +193,7 @@ export const OPTIONS: readonly OptionSpec[] = [
   opt('KL_PARQUET_COMPRESSION', 'parquetCompression', 'Parquet compression of the cleansed zone: ZSTD files are about half the size of SNAPPY ones and cost about a quarter more CPU per row to write on the bench\'s clickstream (docs/performance.md).', oneOf(['SNAPPY', 'ZSTD'] as const), { text: 'SNAPPY', value: () => 'SNAPPY' }),
   opt('KL_WORKER_ID', 'workerId', 'Identity of this worker in the lease table.', nonEmpty('a non-empty worker id'), { text: 'ECS task ARN, else host name + pid', value: () => undefined }),
   opt('KL_WORKERS', 'workers', 'Worker threads that parse, validate and normalize records; the memory budget counts at least 160 MiB of process growth for each.', integer(1, 256, 'threads'), { text: 'the number of CPU cores', value: () => availableParallelism() }),
-  opt('KL_WORKER_NICENESS', 'workerNiceness', 'How much nicer (lower CPU priority) the worker threads run than the main thread and anything else on the cores (sidecars), so polling, lease renewals, checkpoints and uploads come first when the cores are busy; costs about 5% of processing throughput when nothing else runs (docs/performance.md). Linux only.', integer(0, 19, 'niceness steps'), { text: '0', value: () => 0 }),
+  opt('KL_WORKER_NICENESS', 'workerNiceness', 'How much nicer (lower CPU priority) the worker threads and V8\'s background threads (garbage collection, compilation) run than the main thread, so polling, lease renewals, checkpoints and uploads come first when the cores are busy, and processing yields to other processes on the same cores; 0 runs every thread at one priority. Linux only (elsewhere ignored).', integer(0, 19, 'niceness steps'), { text: String(DEFAULT_WORKER_NICENESS), value: () => DEFAULT_WORKER_NICENESS }),
   opt('KL_SCHEMA_DIR', 'schemaDir', 'Folder of JSON Schemas, one <event_type>.schema.json per event type; records dispatch on event_type.', nonEmpty('a folder path'), { text: 'schemas/clickstream in the package', value: () => DEFAULT_SCHEMA_DIR }),
   opt('KL_MAX_RECORD_BYTES', 'maxRecordBytes', 'A user record larger than this goes to the DLQ as too_large.', integer(1024, 10 * MiB, 'bytes'), { text: '1000000', value: () => 1_000_000 }),
   opt('KL_MAX_JSON_DEPTH', 'maxJsonDepth', 'A payload nested deeper than this goes to the DLQ as too_deep.', integer(2, 1000, 'levels'), { text: '64', value: () => 64 }),

@@ -5,3 +5,4 @@ export { createProcessorContext, processorOptionsFromConfig, type ProcessorConte
 export { resolvePiiKey, type SecretPort } from './piiKey.js';
 export { envelopeId, type DlqEnvelope, type DlqReason, type DlqStage } from './envelope.js';
 export { DEFAULT_SCHEMA_DIR } from './schemas.js';
+export { DEFAULT_WORKER_NICENESS, lowerBackgroundThreadPriority } from './threadPriority.js';

@@ -29,13 +29,19 @@ import { PieceBuffers, packChunks, packPiece, type PieceReply } from './packing.
 import { TaskSlots } from './taskSlots.js';
 import type { PieceInput, ProcessedPiece } from './piece.js';
 import type { ProcessorWorkerData, WorkerTestHooks } from './workerData.js';
+import { DEFAULT_WORKER_NICENESS } from './threadPriority.js';
 import type { EncodeCleansedTask } from './worker.js';
 import type { ParquetCompression } from '../sinks/parquet/encodeParquet.js';
 
 export interface ProcessorPoolOptions extends ProcessorOptions {
   /** Worker threads (KL_WORKERS); default: the number of cores. */
   workers?: number;
-  /** Steps of lower CPU priority for the worker threads than the main thread (KL_WORKER_NICENESS); default 0. */
+  /**
+   * Steps of lower CPU priority for the worker threads than the main thread
+   * (KL_WORKER_NICENESS; threadPriority.ts); default DEFAULT_WORKER_NICENESS,
+   * 0 for none. V8's background threads are the process's to lower
+   * (lowerBackgroundThreadPriority), not the pool's.
+   */
   niceness?: number;
   /** Test-only fault injection in the workers. */
   testHooks?: WorkerTestHooks;
@@ -115,7 +121,7 @@ export class ProcessorPool {
     // Validate here, on the main thread, so a bad schema folder fails start-up instead of every task.
     this.#serviceVersion = createProcessorContext(options).serviceVersion;
     this.workers = workers ?? availableParallelism();
-    const workerData: ProcessorWorkerData = { options: { ...options, serviceVersion: this.#serviceVersion }, niceness: niceness ?? 0, ...(testHooks ? { testHooks } : {}) };
+    const workerData: ProcessorWorkerData = { options: { ...options, serviceVersion: this.#serviceVersion }, niceness: niceness ?? DEFAULT_WORKER_NICENESS, ...(testHooks ? { testHooks } : {}) };
     this.#piscinaOptions = { filename: workerFilename(), maxThreads: this.workers, workerData };
     this.#slots = new TaskSlots(this.workers * PIECES_IN_FLIGHT_PER_THREAD);
     this.#parquetSlots = new TaskSlots(this.workers);

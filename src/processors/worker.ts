@@ -7,16 +7,17 @@ import { Piscina, move, transferableSymbol, valueSymbol } from 'piscina';
 import { createProcessorContext, type ProcessorContext } from './context.js';
 import { resultTransferList, unpackChunks, unpackPiece, type PieceReply } from './packing.js';
 import { processPiece } from './piece.js';
-import { crashHookFor, lowerThreadPriority, type ProcessorWorkerData } from './workerData.js';
+import { crashHookFor, type ProcessorWorkerData } from './workerData.js';
+import { lowerThreadPriority, THREAD_PRIORITY_SUPPORTED } from './threadPriority.js';
 import { encodeParquet, type ParquetCompression } from '../sinks/parquet/encodeParquet.js';
 import { releaseBuffers } from '../sinks/releaseBuffers.js';
 
 let ctx: ProcessorContext | undefined;
 
 const niceness = (Piscina.workerData as ProcessorWorkerData).niceness;
-if (niceness > 0 && lowerThreadPriority(niceness) === undefined) {
-  // Printed on stderr once per thread: the operator asked for it, so a silent no-op would mislead.
-  process.emitWarning(`KL_WORKER_NICENESS=${niceness} could not be applied to a worker thread (it needs Linux and permission to renice threads); the workers run at the main thread's priority`, 'KinesisLakeWarning');
+// Elsewhere than Linux the setting does nothing, as its doc line says; on Linux a refusal is worth a line on stderr.
+if (niceness > 0 && THREAD_PRIORITY_SUPPORTED && lowerThreadPriority(niceness) === undefined) {
+  process.emitWarning(`KL_WORKER_NICENESS=${niceness} could not be applied to a worker thread (the system refused to renice it); the workers run at the main thread's priority`, 'KinesisLakeWarning');
 }
 
 function context(): ProcessorContext {

@@ -2,8 +2,7 @@
  * The pool runs dist/processors/worker.js: `npm test` builds before vitest
  * runs; when running this file alone, `npm run build` first.
  */
-import { existsSync, readFileSync, readdirSync } from 'node:fs';
-import { getPriority } from 'node:os';
+import { existsSync } from 'node:fs';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { ProcessorPool, workerFilename } from '../../src/processors/pool.js';
 import { ConfigError } from '../../src/errors.js';
@@ -99,36 +98,6 @@ describe('ProcessorPool', () => {
       expect(done).toHaveLength(21);
     } finally {
       await pool.close();
-    }
-  });
-
-  describe.runIf(process.platform === 'linux')('worker thread priority', () => {
-    /** Nice values of this process's threads (field 19 of /proc/self/task/<tid>/stat). */
-    const threadNiceValues = (): number[] =>
-      readdirSync('/proc/self/task').flatMap((tid) => {
-        try {
-          const stat = readFileSync(`/proc/self/task/${tid}/stat`, 'utf8');
-          return [Number(stat.slice(stat.lastIndexOf(')') + 2).split(' ')[16])];
-        } catch {
-          return []; // the thread ended while we listed them
-        }
-      });
-
-    for (const niceness of [0, 7]) {
-      it(`runs each worker thread ${niceness} steps nicer than the main thread`, async () => {
-        const base = getPriority(process.pid);
-        const target = Math.min(19, base + 7);
-        const before = threadNiceValues().filter((n) => n === target).length;
-        const pool = new ProcessorPool({ ...testOptions(), workers: 2, niceness });
-        try {
-          await Promise.all([0, 1, 2, 3].map((p) => pool.process(piece([kinesisRecord(validJson(p))]))));
-          const now = threadNiceValues().filter((n) => n === target).length - before;
-          expect(now).toBe(niceness === 0 ? 0 : 2);
-          expect(getPriority(process.pid)).toBe(base);
-        } finally {
-          await pool.close();
-        }
-      });
     }
   });
 

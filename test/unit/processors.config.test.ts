@@ -32,7 +32,7 @@ describe('processor options', () => {
     expect(c.piiFields).toEqual(['user_id', 'session_id']);
     expect(c.piiKey).toBeUndefined();
     expect(c.workers).toBeGreaterThanOrEqual(1);
-    expect(c.workerNiceness).toBe(0);
+    expect(c.workerNiceness).toBe(19);
   });
 
   it('names a bad KL_WORKERS', () => {
@@ -40,11 +40,12 @@ describe('processor options', () => {
     expect(e.message).toBe('KL_WORKERS="0" is invalid: expected a whole number of threads between 1 and 256');
   });
 
-  it('names a bad KL_WORKER_NICENESS, and takes 19 (the lowest priority)', () => {
+  it('names a bad KL_WORKER_NICENESS, and takes 19 (the lowest priority) and 0 (one priority for every thread)', () => {
     const e = configError(() => loadConfig({ ...base, KL_WORKER_NICENESS: '20' }));
     expect(e.message).toBe('KL_WORKER_NICENESS="20" is invalid: expected a whole number of niceness steps between 0 and 19');
     expect(configError(() => loadConfig({ ...base, KL_WORKER_NICENESS: 'low' })).field).toBe('KL_WORKER_NICENESS');
     expect(loadConfig({ ...base, KL_WORKER_NICENESS: '19' }).workerNiceness).toBe(19);
+    expect(loadConfig({ ...base, KL_WORKER_NICENESS: '0' }).workerNiceness).toBe(0);
   });
 
   it('names a bad KL_MAX_RECORD_BYTES and KL_MAX_FUTURE_MS', () => {
