@@ -537,7 +537,8 @@ export class ShardConsumer<D extends DeadLetter = DeadLetter> {
     const grace = this.deps.settings.idleCloseGraceMs;
     const segmentEnd = this.cutter.openSegmentWindowEndMs();
     if (segmentEnd !== undefined && now >= segmentEnd + grace) {
-      this.cutSegmentEarly(false);
+      // Refused while the lease holds an earlier cut: tried again when that cut is checkpointed.
+      this.heldIdleClose = this.cutSegmentEarly(false) ? undefined : { askedAtMs, lastDelivered: this.lastDelivered };
       return;
     }
     const fileEnd = this.cutter.openFileWindowEndMs();
@@ -548,6 +549,22 @@ export class ShardConsumer<D extends DeadLetter = DeadLetter> {
       this.cutter.closeOpenFile();
       this.sealFile(true);
     }
+  }
+
+  /**
+   * An idle segment close that cutSegmentEarly refused (the lease holds one
+   * pending cut at a time). Once a checkpoint settles the earlier cut it is
+   * made as that empty answer would have made it, if no record came since:
+   * the shard's last segment is then written without waiting for the next
+   * empty answer, a whole idle wait later (retryHeldIdleClose).
+   */
+  private heldIdleClose: { askedAtMs: number; lastDelivered: string | undefined } | undefined;
+
+  private retryHeldIdleClose(): void {
+    const held = this.heldIdleClose;
+    this.heldIdleClose = undefined;
+    if (held === undefined || held.lastDelivered !== this.lastDelivered || this.stopWaiting) return;
+    this.closeIdleWindow(held.askedAtMs);
   }
 
   /** Idle cuts the lease lists beyond the checkpoint, and those sealed but not yet announced. */
@@ -681,6 +698,7 @@ export class ShardConsumer<D extends DeadLetter = DeadLetter> {
           seg.budgetBytes = 0;
           if (next.announced) this.forcedInFlight = false;
           if (this.inheritedCutUnsettled !== undefined && compareSequence(seg.segment.lastSequence, this.inheritedCutUnsettled) >= 0) this.inheritedCutUnsettled = undefined;
+          this.retryHeldIdleClose();
         }
       } catch (err) {
         if (!(err instanceof LeaseLostError) && !signal.aborted) {

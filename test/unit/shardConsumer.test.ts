@@ -329,6 +329,55 @@ describe('ShardConsumer and the raw files it announces in the lease', () => {
     }
   });
 
+  it('closes an idle segment that the lease\'s pending cut held back once that cut is checkpointed, without another empty answer', async () => {
+    const { table, held } = heldBy();
+    const base = announcingWriter(table);
+    let releaseFirst!: () => void;
+    const firstSegmentGoes = new Promise<void>((resolve) => (releaseFirst = resolve));
+    const writer = {
+      write: (file: SealedFile) => base.writer.write(file),
+      writeSegment: async (segment: SealedSegment) => {
+        if (segment.lastSequence === '49003') await firstSegmentGoes;
+        return base.writer.writeSegment(segment);
+      },
+    } as unknown as LakeWriter;
+    let releaseReads!: () => void;
+    const readsGo = new Promise<void>((resolve) => (releaseReads = resolve));
+    let answered = 0;
+    // Both windows have passed. Call 0 brings 1-3; call 1 is empty: the segment closes as a pending cut, whose
+    // write waits. Call 2 brings 4-6; call 3 is empty, and its close is refused (the lease holds the first
+    // cut). Call 4 is not answered during the test.
+    const consumer = idleConsumer(
+      held,
+      writer,
+      () => 20_000,
+      async (call) => {
+        if (call >= 4) await readsGo;
+        answered = call + 1;
+      },
+      [records(1, 3), [], records(4, 6)],
+    );
+    const outcome = consumer.run();
+    try {
+      await until(() => answered === 4);
+      await tick(50);
+      expect(table.announced).toEqual([{ key: SHARD, sequenceNumber: '49003' }]);
+      releaseFirst();
+      await until(() => table.lease(SHARD).checkpoint === '49006');
+      expect(answered).toBe(4);
+      expect(base.segments).toEqual(['49001-49003', '49004-49006']);
+      expect(table.announced).toEqual([
+        { key: SHARD, sequenceNumber: '49003' },
+        { key: SHARD, sequenceNumber: '49006' },
+      ]);
+    } finally {
+      releaseFirst();
+      releaseReads();
+      consumer.abort();
+      await outcome;
+    }
+  });
+
   it('taking over, repeats an earlier owner\'s idle cuts and makes no forced cut short of its last announced file', async () => {
     // The earlier owner checkpointed 49000, then wrote 49001-49003 (an idle cut) and 49004-49008, and died.
     const { table, held } = heldBy({ checkpoint: '49000', rawWrittenThrough: '49008', rawIdleCuts: ['49003'] });
