@@ -3,7 +3,7 @@
  * buffer per piece) against processPiece inline on the main thread, in the
  * same run on the same synthetic clickstream (~220-byte events, ~1% bad).
  *
- *   npm run bench -- processors [--records 200000] [--piece 1000] [--workers 2] [--rounds 3]
+ *   npm run bench -- processors [--records 200000] [--piece 1000] [--workers 2] [--niceness 19] [--rounds 3]
  *
  * Pieces default to the consumer's own limit (MAX_PIECE_RECORDS): this bench
  * measures capacity, and a consumer at capacity is behind the stream, so each
@@ -32,6 +32,7 @@ import { MAX_PIECE_RECORDS } from '../src/consumer/segmentCutter.js';
 import { createProcessorContext, type ProcessorOptions } from '../src/processors/context.js';
 import { processPiece, type PieceInput } from '../src/processors/piece.js';
 import { ProcessorPool } from '../src/processors/pool.js';
+import { DEFAULT_WORKER_NICENESS } from '../src/processors/threadPriority.js';
 import { DEFAULT_SCHEMA_DIR } from '../src/processors/schemas.js';
 
 const CATEGORIES = ['Electronics', ' books ', 'HOME & garden', 'toys', 'Sports ', 'beauty'];
@@ -102,7 +103,7 @@ interface ModeFigures {
 }
 
 /** One mode in this process: warm up, then time every piece once. */
-async function measureMode(mode: 'inline' | 'pool', total: number, pieceSize: number, workers: number): Promise<ModeFigures> {
+async function measureMode(mode: 'inline' | 'pool', total: number, pieceSize: number, workers: number, niceness: number): Promise<ModeFigures> {
   const src = makeEvents(total, Date.parse('2026-01-31T12:00:00Z'));
   const pieceCount = Math.ceil(total / pieceSize);
   const avgBytes = src.payloadBytes / total;
@@ -124,7 +125,7 @@ async function measureMode(mode: 'inline' | 'pool', total: number, pieceSize: nu
     const cpu = process.cpuUsage(cpu0);
     return figures(total, seconds, cpu, performance.eventLoopUtilization(elu0).utilization, valid, invalid, avgBytes);
   }
-  const pool = new ProcessorPool({ ...OPTIONS, workers });
+  const pool = new ProcessorPool({ ...OPTIONS, workers, niceness });
   try {
     // The same warm-up per thread as inline gets: each worker is a V8 isolate of its own that compiles the
     // code again. With the warm-up pieces shared out, optimizing compilation still ran in the measured window.
@@ -177,8 +178,9 @@ export default async function run(args: string[]): Promise<Record<string, number
   const total = numberArg(args, 'records', 200_000);
   const pieceSize = numberArg(args, 'piece', MAX_PIECE_RECORDS);
   const workers = numberArg(args, 'workers', 2);
+  const niceness = numberArg(args, 'niceness', DEFAULT_WORKER_NICENESS);
   const rounds = numberArg(args, 'rounds', 3);
-  const childArgs = ['--records', String(total), '--piece', String(pieceSize), '--workers', String(workers)];
+  const childArgs = ['--records', String(total), '--piece', String(pieceSize), '--workers', String(workers), '--niceness', String(niceness)];
   const inline: ModeFigures[] = [];
   const pooled: ModeFigures[] = [];
   for (let r = 0; r < rounds; r++) {
@@ -197,6 +199,7 @@ export default async function run(args: string[]): Promise<Record<string, number
     rounds_inline_records_per_s: inline.map((m) => m.records_per_s).join(' '),
     rounds_pool_records_per_s: pooled.map((m) => m.records_per_s).join(' '),
     workers,
+    worker_niceness: niceness,
     records: total,
     piece_records: pieceSize,
     avg_record_bytes: inline[0]!.avg_record_bytes,
@@ -214,7 +217,7 @@ if (import.meta.url === pathToFileURL(process.argv[1] ?? '').href) {
   const mode = args[args.indexOf('--mode') + 1];
   const job =
     mode === 'inline' || mode === 'pool'
-      ? measureMode(mode, numberArg(args, 'records', 200_000), numberArg(args, 'piece', MAX_PIECE_RECORDS), numberArg(args, 'workers', 2))
+      ? measureMode(mode, numberArg(args, 'records', 200_000), numberArg(args, 'piece', MAX_PIECE_RECORDS), numberArg(args, 'workers', 2), numberArg(args, 'niceness', DEFAULT_WORKER_NICENESS))
       : run(args);
   job.then(
     (r) => console.log(JSON.stringify(r)),
