@@ -19,7 +19,7 @@ import { checkQueue } from './sinks/queueCheck.js';
 import { ConfigError, errorMessage } from './errors.js';
 import { retryUntilDone } from './consumer/retry.js';
 import type { PieceProcessor } from './consumer/pieceProcessor.js';
-import { ProcessorPool, lowerBackgroundThreadPriority, processorOptionsFromConfig, resolvePiiKey, type DlqEnvelope } from './processors/index.js';
+import { processorPoolFromConfig, type ProcessorPool, resolvePiiKey, type DlqEnvelope } from './processors/index.js';
 import { DlqSender } from './sinks/dlqSender.js';
 import { createSqsBatchPort, type SqsBatchPort } from './sinks/dlqPorts.js';
 import { Metrics } from './metrics/metrics.js';
@@ -108,9 +108,7 @@ export async function startService(config: Config, options: StartServiceOptions 
   let pool: ProcessorPool | undefined;
   try {
     const piiKey = await resolvePiiKey(config);
-    // This process's threads so far (V8's, libuv's) go below the main thread with the workers, before the workers start.
-    lowerBackgroundThreadPriority(config.workerNiceness);
-    pool = new ProcessorPool({ ...processorOptionsFromConfig(config, piiKey), workers: config.workers, niceness: config.workerNiceness });
+    pool = processorPoolFromConfig(config, piiKey);
   } catch (err) {
     clients.destroy();
     throw err;

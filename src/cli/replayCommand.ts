@@ -11,7 +11,7 @@ import { createLogger } from '../log.js';
 import { S3ObjectStore } from '../sinks/objectStore.js';
 import { LakeWriter } from '../sinks/lakeWriter.js';
 import { DynamoLeaseStore } from '../checkpoint/leaseStore.js';
-import { ProcessorPool, lowerBackgroundThreadPriority, processorOptionsFromConfig, resolvePiiKey, type DlqEnvelope } from '../processors/index.js';
+import { processorPoolFromConfig, type ProcessorPool, resolvePiiKey, type DlqEnvelope } from '../processors/index.js';
 import { parseIsoTimestamp } from '../processors/timestamp.js';
 import { replay } from '../batch/replay.js';
 import { ReplayMarker } from '../batch/replayMarker.js';
@@ -49,9 +49,7 @@ export async function replayCommand(options: ReplayCommandOptions): Promise<numb
   try {
     await store.checkBucket();
     const piiKey = await resolvePiiKey(config);
-    // This process's threads so far (V8's, libuv's) go below the main thread with the workers, before the workers start.
-    lowerBackgroundThreadPriority(config.workerNiceness);
-    pool = new ProcessorPool({ ...processorOptionsFromConfig(config, piiKey), workers: config.workers, niceness: config.workerNiceness });
+    pool = processorPoolFromConfig(config, piiKey);
     const processorPool = pool;
     const compression = config.parquetCompression === 'ZSTD' ? 'zstd' : 'snappy';
     // Always Parquet on S3: replay rebuilds the cleansed zone itself, whatever KL_SINK the service uses.

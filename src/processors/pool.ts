@@ -23,13 +23,14 @@ import { availableParallelism } from 'node:os';
 import { fileURLToPath } from 'node:url';
 import { Piscina } from 'piscina';
 import { errorName } from '../errors.js';
-import { createProcessorContext, type ProcessorOptions } from './context.js';
+import type { Config } from '../config/options.js';
+import { createProcessorContext, processorOptionsFromConfig, type ProcessorOptions } from './context.js';
 import { crashedRecordResult, mergePieces } from './merge.js';
 import { PieceBuffers, packChunks, packPiece, type PieceReply } from './packing.js';
 import { TaskSlots } from './taskSlots.js';
 import type { PieceInput, ProcessedPiece } from './piece.js';
 import type { ProcessorWorkerData, WorkerTestHooks } from './workerData.js';
-import { DEFAULT_WORKER_NICENESS } from './threadPriority.js';
+import { DEFAULT_WORKER_NICENESS, lowerBackgroundThreadPriority } from './threadPriority.js';
 import type { EncodeCleansedTask } from './worker.js';
 import type { ParquetCompression } from '../sinks/parquet/encodeParquet.js';
 
@@ -40,7 +41,7 @@ export interface ProcessorPoolOptions extends ProcessorOptions {
    * Steps of lower CPU priority for the worker threads than the main thread
    * (KL_WORKER_NICENESS; threadPriority.ts); default DEFAULT_WORKER_NICENESS,
    * 0 for none. V8's background threads are the process's to lower
-   * (lowerBackgroundThreadPriority), not the pool's.
+   * (processorPoolFromConfig), not the pool's.
    */
   niceness?: number;
   /** Test-only fault injection in the workers. */
@@ -221,4 +222,15 @@ export class ProcessorPool {
     })();
     return this.#closing;
   }
+}
+
+/**
+ * The pool a command of this process runs on (`run`, `replay`), from its
+ * configuration: first the threads the process has so far (V8's, libuv's)
+ * go below the main thread with the workers (KL_WORKER_NICENESS), before the
+ * workers start. Throws ConfigError as the constructor does.
+ */
+export function processorPoolFromConfig(config: Config, piiKey: string | undefined): ProcessorPool {
+  lowerBackgroundThreadPriority(config.workerNiceness);
+  return new ProcessorPool({ ...processorOptionsFromConfig(config, piiKey), workers: config.workers, niceness: config.workerNiceness });
 }

@@ -17,7 +17,7 @@ let ctx: ProcessorContext | undefined;
 const niceness = (Piscina.workerData as ProcessorWorkerData).niceness;
 // Elsewhere than Linux the setting does nothing, as its doc line says; on Linux a refusal is worth a line on stderr.
 if (niceness > 0 && THREAD_PRIORITY_SUPPORTED && lowerThreadPriority(niceness) === undefined) {
-  process.emitWarning(`KL_WORKER_NICENESS=${niceness} could not be applied to a worker thread (the system refused to renice it); the workers run at the main thread's priority`, 'KinesisLakeWarning');
+  process.emitWarning(`KL_WORKER_NICENESS=${niceness} could not be applied to a worker thread (the system refused to renice it); the workers run at the main thread's priority. Set KL_WORKER_NICENESS=0 to run every thread at one priority without this warning`, 'KinesisLakeWarning');
 }
 
 function context(): ProcessorContext {
