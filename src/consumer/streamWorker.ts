@@ -21,6 +21,7 @@ import type { LakeWriter } from '../sinks/lakeWriter.js';
 import { sleep } from './backoff.js';
 import { retryUntilDone } from './retry.js';
 import { cutLargestSegments } from './pressureRelief.js';
+import { settleAll } from './settleAll.js';
 
 export interface StreamWorkerOptions<D extends DeadLetter> {
   workerId: string;
@@ -286,6 +287,7 @@ export class StreamWorker<D extends DeadLetter = DeadLetter> {
     const existing = new Set((await this.options.leases.listLeases()).map((l) => l.leaseKey));
     const initial = this.options.settings.initialPosition;
     const known = new Set(shards.map((s) => s.shardId));
+    const creates: Array<() => Promise<void>> = [];
     for (const shard of shards) {
       if (existing.has(shard.shardId)) continue;
       const parents = [shard.parentShardId, shard.adjacentParentShardId].filter((p): p is string => p !== undefined);
@@ -311,8 +313,12 @@ export class StreamWorker<D extends DeadLetter = DeadLetter> {
         checkpointTimeMs: undefined,
         flushWindowPhaseMs: this.options.staggerFlushWindows ? staggeredPhaseMs(shard.shardId, this.options.settings.cutRules.intervalMs) : 0,
       };
-      if (await this.options.leases.createLeaseIfNotExists(lease)) this.log.info({ shardId: shard.shardId, checkpoint, parents }, 'lease created');
+      creates.push(async () => {
+        if (await this.options.leases.createLeaseIfNotExists(lease)) this.log.info({ shardId: shard.shardId, checkpoint, parents }, 'lease created');
+      });
     }
+    // Each create is conditional on the key alone, so they need no order: one round trip for all, not one per shard.
+    await settleAll(creates);
   }
 
   /** One cycle: observe the table, take expired leases (and steal toward balance), start consumers. */
@@ -323,15 +329,17 @@ export class StreamWorker<D extends DeadLetter = DeadLetter> {
     const unowned = observed.filter((o) => o.lease.checkpoint !== SENTINEL.SHARD_END && o.expired).length;
     this.options.observer?.onUnownedShards?.(unowned);
     this.log.debug({ leases: leases.map((l) => `${l.leaseKey.slice(-3)}:${l.leaseOwner ?? '-'}:${l.leaseCounter}`), held: [...this.running.keys()].map((k) => k.slice(-3)) }, 'lease cycle');
+    const adoptions: Array<() => Promise<void>> = [];
     for (const lease of leases) {
       const r = this.running.get(lease.leaseKey);
       // Handoff requests for leases we hold show up in the scan before the next renewal does.
       if (r) this.maybeHandOff(r, lease);
       // A lease handed straight to us (or ours from before a restart with the same id): adopt it.
       else if (lease.leaseOwner === this.options.workerId && lease.checkpoint !== SENTINEL.SHARD_END && !this.stopAbort.signal.aborted && this.parentsEnded(lease, byKey)) {
-        await this.take(lease);
+        adoptions.push(() => this.take(lease));
       }
     }
+    await settleAll(adoptions);
     // Forget handoff requests that are settled (taken by us, or the owner changed).
     for (const [key, req] of this.pendingSteals) {
       const lease = byKey.get(key);
@@ -345,18 +353,25 @@ export class StreamWorker<D extends DeadLetter = DeadLetter> {
       isReady: (lease) => this.parentsEnded(lease, byKey),
     });
     const expiredKeys = new Set(observed.filter((o) => o.expired).map((o) => o.lease.leaseKey));
+    const takes: Array<() => Promise<void>> = [];
     for (const lease of plan.take) {
       if (this.stopAbort.signal.aborted) break;
-      if (lease.leaseOwner !== undefined && lease.leaseOwner !== this.options.workerId && !expiredKeys.has(lease.leaseKey)) {
+      const owner = lease.leaseOwner;
+      if (owner !== undefined && owner !== this.options.workerId && !expiredKeys.has(lease.leaseKey)) {
         // A live owner: ask it to hand over gracefully rather than take the lease from under it.
-        if (await this.options.leases.requestHandoff(lease, this.options.workerId)) {
-          this.pendingSteals.set(lease.leaseKey, { owner: lease.leaseOwner, sinceMs: this.elapsed() });
-          this.log.info({ shardId: lease.leaseKey, owner: lease.leaseOwner }, 'asked for lease handoff');
-        }
+        takes.push(async () => {
+          if (await this.options.leases.requestHandoff(lease, this.options.workerId)) {
+            this.pendingSteals.set(lease.leaseKey, { owner, sinceMs: this.elapsed() });
+            this.log.info({ shardId: lease.leaseKey, owner }, 'asked for lease handoff');
+          }
+        });
         continue;
       }
-      await this.take(lease);
+      takes.push(() => this.take(lease));
     }
+    // Each write is conditional on its own lease's counter, so they go out together: a worker starting on a
+    // stream of many shards reads them all after one round trip, not one per shard.
+    await settleAll(takes);
     // An owner that ignores a handoff request for two failover periods loses the lease the hard way.
     for (const [key, req] of this.pendingSteals) {
       const lease = byKey.get(key);

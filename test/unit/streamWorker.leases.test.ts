@@ -164,6 +164,30 @@ describe('StreamWorker lease keeping', () => {
     expect(kinesis.polls.get('shard-1') ?? 0).toBe(0);
   });
 
+  it('creates and takes the leases of a new stream together, not one shard after another', async () => {
+    const table = new MemoryLeaseTable();
+    const inFlight = { create: 0, take: 0 };
+    const most = { create: 0, take: 0 };
+    const counted = <A extends unknown[], R>(op: 'create' | 'take', call: (...args: A) => Promise<R>) => async (...args: A): Promise<R> => {
+      most[op] = Math.max(most[op], ++inFlight[op]);
+      try {
+        await sleep(30);
+        return await call(...args);
+      } finally {
+        inFlight[op]--;
+      }
+    };
+    table.createLeaseIfNotExists = counted('create', table.createLeaseIfNotExists);
+    table.takeLease = counted('take', table.takeLease);
+    const shardIds = ['shard-1', 'shard-2', 'shard-3', 'shard-4'];
+    const worker = workerOn(table, new CountingKinesis(shardIds));
+    workers.push(worker);
+    await worker.start();
+    expect(worker.heldShardIds().sort()).toEqual(shardIds);
+    expect(most).toEqual({ create: 4, take: 4 });
+    expect(shardIds.map((id) => table.owner(id))).toEqual(shardIds.map(() => 'worker-a'));
+  });
+
   it('finishes shutdown when a lease write hangs, leaving that lease to expire', async () => {
     const table = new MemoryLeaseTable();
     table.leases.set('shard-1', leaseOf('shard-1'));
