@@ -19,7 +19,9 @@ import { checkQueue } from './sinks/queueCheck.js';
 import { ConfigError, errorMessage } from './errors.js';
 import { retryUntilDone } from './consumer/retry.js';
 import type { PieceProcessor } from './consumer/pieceProcessor.js';
-import { processorPoolFromConfig, type ProcessorPool, resolvePiiKey, type DlqEnvelope } from './processors/index.js';
+// Not the processors' index: that would load the schema compiler, which only the worker threads need.
+import { startProcessorPool, type ProcessorPool } from './processors/pool.js';
+import type { DlqEnvelope } from './processors/envelope.js';
 import { DlqSender } from './sinks/dlqSender.js';
 import { createSqsBatchPort, type SqsBatchPort } from './sinks/dlqPorts.js';
 import { Metrics } from './metrics/metrics.js';
@@ -60,13 +62,29 @@ export interface StartServiceOptions {
   serveOps?: boolean;
   /** The memory this process may use, for the budget check (tests); default: its container's limit, else the machine's memory. */
   memoryLimitBytes?: number;
+  /**
+   * The processor pool, already starting (startProcessorPool): `run` starts
+   * it before it loads this module, so the worker threads boot while the
+   * AWS SDK loads. The service then owns it, and closes it if start-up
+   * fails. Default: started here.
+   */
+  processorPool?: Promise<ProcessorPool>;
 }
 
 export async function startService(config: Config, options: StartServiceOptions = {}): Promise<Service> {
   // What the process is before it grows with traffic (Node, its modules): the budget counts growth beyond it.
+  // With `run` the worker threads have been booting a while by now (some 28 MB each when done); the growth
+  // expected of them (WORKER_GROWTH_BYTES, counted until more is measured) covers that.
   const startRssBytes = process.memoryUsage.rss();
   const memoryProblem = memoryBudgetProblem(config.memoryBudgetBytes, options.memoryLimitBytes ?? processMemoryLimitBytes());
-  if (memoryProblem !== undefined) throw new ConfigError('KL_MEMORY_BUDGET_BYTES', memoryProblem);
+  if (memoryProblem !== undefined) {
+    await options.processorPool?.then((pool) => pool.close()).catch(() => undefined);
+    throw new ConfigError('KL_MEMORY_BUDGET_BYTES', memoryProblem);
+  }
+  // The worker threads start (and compile the schemas) while the main thread makes the checks below.
+  const poolStart = options.processorPool ?? startProcessorPool(config);
+  // Awaited below; until then a failure must not count as unhandled.
+  poolStart.catch(() => undefined);
   const workerId = await resolveWorkerId(config.workerId);
   const logger = options.logger ?? createLogger({ level: config.logLevel, workerId });
   const workerShare = workerShareWarning(config.memoryBudgetBytes, config.workers);
@@ -102,18 +120,17 @@ export async function startService(config: Config, options: StartServiceOptions 
   } catch (err) {
     checks.abort();
     clients.destroy();
+    await poolStart.then((pool) => pool.close()).catch(() => undefined);
     throw err;
   }
 
-  let pool: ProcessorPool | undefined;
+  let processorPool: ProcessorPool;
   try {
-    const piiKey = await resolvePiiKey(config);
-    pool = processorPoolFromConfig(config, piiKey);
+    processorPool = await poolStart;
   } catch (err) {
     clients.destroy();
     throw err;
   }
-  const processorPool = pool;
   const processor: PieceProcessor<DlqEnvelope> = options.processor ?? processorPool;
   metrics.watchWorkerPool(() => {
     const st = processorPool.stats();

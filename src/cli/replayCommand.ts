@@ -11,7 +11,7 @@ import { createLogger } from '../log.js';
 import { S3ObjectStore } from '../sinks/objectStore.js';
 import { LakeWriter } from '../sinks/lakeWriter.js';
 import { DynamoLeaseStore } from '../checkpoint/leaseStore.js';
-import { processorPoolFromConfig, type ProcessorPool, resolvePiiKey, type DlqEnvelope } from '../processors/index.js';
+import { startProcessorPool, type ProcessorPool, type DlqEnvelope } from '../processors/index.js';
 import { parseIsoTimestamp } from '../processors/timestamp.js';
 import { replay } from '../batch/replay.js';
 import { ReplayMarker } from '../batch/replayMarker.js';
@@ -48,8 +48,7 @@ export async function replayCommand(options: ReplayCommandOptions): Promise<numb
   let pool: ProcessorPool | undefined;
   try {
     await store.checkBucket();
-    const piiKey = await resolvePiiKey(config);
-    pool = processorPoolFromConfig(config, piiKey);
+    pool = await startProcessorPool(config);
     const processorPool = pool;
     const compression = config.parquetCompression === 'ZSTD' ? 'zstd' : 'snappy';
     // Always Parquet on S3: replay rebuilds the cleansed zone itself, whatever KL_SINK the service uses.

@@ -3,23 +3,11 @@
  * tokenizer and limits. Built once per thread from plain, cloneable options
  * (the same object travels to workers as piscina workerData).
  */
-import { readFileSync } from 'node:fs';
-import type { Config } from '../config/options.js';
 import { loadEventSchemas, type EventSchema } from './schemas.js';
 import { PiiTokenizer } from './pii.js';
+import { packageVersion, type ProcessorOptions } from './processorOptions.js';
 
-export interface ProcessorOptions {
-  /** Folder of `<event_type>.schema.json` files (KL_SCHEMA_DIR). */
-  schemaDir: string;
-  maxRecordBytes: number;
-  maxJsonDepth: number;
-  maxFutureMs: number;
-  piiFields: string[];
-  /** The resolved key (see resolvePiiKey); required when piiFields is not empty. */
-  piiKey: string | undefined;
-  /** Stamped on DLQ envelopes; defaults to package.json's version. */
-  serviceVersion?: string;
-}
+export type { ProcessorOptions } from './processorOptions.js';
 
 export interface ProcessorContext {
   readonly options: ProcessorOptions;
@@ -43,28 +31,4 @@ export function createProcessorContext(options: ProcessorOptions, crashHook?: (d
     serviceVersion: options.serviceVersion ?? packageVersion(),
     ...(crashHook ? { crashHook } : {}),
   };
-}
-
-export function processorOptionsFromConfig(config: Config, piiKey: string | undefined): ProcessorOptions {
-  return {
-    schemaDir: config.schemaDir,
-    maxRecordBytes: config.maxRecordBytes,
-    maxJsonDepth: config.maxJsonDepth,
-    maxFutureMs: config.maxFutureMs,
-    piiFields: config.piiFields,
-    piiKey,
-  };
-}
-
-let cachedVersion: string | undefined;
-function packageVersion(): string {
-  if (cachedVersion === undefined) {
-    try {
-      const pkg = JSON.parse(readFileSync(new URL('../../package.json', import.meta.url), 'utf8')) as { version?: string };
-      cachedVersion = pkg.version ?? 'unknown';
-    } catch {
-      cachedVersion = 'unknown';
-    }
-  }
-  return cachedVersion;
 }

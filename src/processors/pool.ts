@@ -22,16 +22,17 @@
 import { availableParallelism } from 'node:os';
 import { fileURLToPath } from 'node:url';
 import { Piscina } from 'piscina';
-import { errorName } from '../errors.js';
+import { ConfigError, errorName } from '../errors.js';
 import type { Config } from '../config/options.js';
-import { createProcessorContext, processorOptionsFromConfig, type ProcessorOptions } from './context.js';
+import { packageVersion, processorOptionsFromConfig, type ProcessorOptions } from './processorOptions.js';
+import { resolvePiiKey } from './piiKey.js';
 import { crashedRecordResult, mergePieces } from './merge.js';
 import { PieceBuffers, packChunks, packPiece, type PieceReply } from './packing.js';
 import { TaskSlots } from './taskSlots.js';
 import type { PieceInput, ProcessedPiece } from './piece.js';
 import type { ProcessorWorkerData, WorkerTestHooks } from './workerData.js';
 import { DEFAULT_WORKER_NICENESS, lowerBackgroundThreadPriority } from './threadPriority.js';
-import type { EncodeCleansedTask } from './worker.js';
+import type { ContextProblem, EncodeCleansedTask } from './worker.js';
 import type { ParquetCompression } from '../sinks/parquet/encodeParquet.js';
 
 export interface ProcessorPoolOptions extends ProcessorOptions {
@@ -64,12 +65,13 @@ export interface ProcessorPoolStats {
 }
 
 /**
- * dist/processors/worker.js next to the compiled pool; when this module runs
- * from TypeScript source (vitest, tsx) the compiled worker under <repo>/dist.
+ * The compiled worker, <package>/dist/processors/worker.js, found from a
+ * module two folders below the package: the compiled pool
+ * (dist/processors), its TypeScript source (src/processors: vitest, tsx) or
+ * the bundled CLI (dist/bin). The worker itself is never bundled.
  */
 export function workerFilename(moduleUrl: string = import.meta.url): string {
-  const rel = moduleUrl.endsWith('.ts') ? '../../dist/processors/worker.js' : './worker.js';
-  return fileURLToPath(new URL(rel, moduleUrl));
+  return fileURLToPath(new URL('../../dist/processors/worker.js', moduleUrl));
 }
 
 // Start-up problems are not data problems: never turn them into DLQ envelopes.
@@ -82,8 +84,9 @@ function isStartupError(err: unknown): boolean {
   return typeof code === 'string' && NOT_DATA_CODES.has(code);
 }
 
-type PoolTask = ArrayBuffer | EncodeCleansedTask;
-type PoolResult = PieceReply | Uint8Array;
+// null: checkContext's task, which takes nothing.
+type PoolTask = ArrayBuffer | EncodeCleansedTask | null;
+type PoolResult = PieceReply | Uint8Array | ContextProblem | undefined;
 
 // Two queued tasks hide the round trip through the main thread between pieces.
 const TASKS_PER_THREAD = 2;
@@ -116,11 +119,14 @@ export class ProcessorPool {
   /** Piece buffers the workers handed back, for the next pieces. */
   readonly #buffers: PieceBuffers;
 
-  /** Throws ConfigError at once when a schema does not compile or PII fields have no key. */
+  /**
+   * Starts the threads; each builds its context (schemas, PII key) as it
+   * starts. A bad schema folder or a missing key shows only once a task
+   * runs: ProcessorPool.start also waits for that check.
+   */
   constructor(opts: ProcessorPoolOptions) {
     const { workers, niceness, testHooks, ...options } = opts;
-    // Validate here, on the main thread, so a bad schema folder fails start-up instead of every task.
-    this.#serviceVersion = createProcessorContext(options).serviceVersion;
+    this.#serviceVersion = options.serviceVersion ?? packageVersion();
     this.workers = workers ?? availableParallelism();
     const workerData: ProcessorWorkerData = { options: { ...options, serviceVersion: this.#serviceVersion }, niceness: niceness ?? DEFAULT_WORKER_NICENESS, ...(testHooks ? { testHooks } : {}) };
     this.#piscinaOptions = { filename: workerFilename(), maxThreads: this.workers, workerData };
@@ -137,6 +143,28 @@ export class ProcessorPool {
     this.#isolated ??= new Piscina({ ...this.#piscinaOptions, minThreads: 1, idleTimeout: 30_000, concurrentTasksPerWorker: 1 });
     this.#isolatedSlots ??= new TaskSlots(this.workers);
     return this.#isolated;
+  }
+
+  /**
+   * A started pool whose threads could build their context: throws
+   * ConfigError (and stops the threads) when a schema does not compile or
+   * PII fields have no key, so that a bad config fails start-up instead of
+   * every piece. The schemas are compiled in a worker thread only: the main
+   * thread never loads the compiler, and can make its own start-up calls
+   * meanwhile.
+   */
+  static async start(opts: ProcessorPoolOptions): Promise<ProcessorPool> {
+    const pool = new ProcessorPool(opts);
+    let problem: ContextProblem | undefined;
+    try {
+      problem = (await pool.#piscina.run(null, { name: 'checkContext' })) as ContextProblem | undefined;
+    } catch (err) {
+      await pool.close().catch(() => undefined);
+      throw err;
+    }
+    if (problem === undefined) return pool;
+    await pool.close().catch(() => undefined);
+    throw problem.field === undefined ? new Error(problem.message) : new ConfigError(problem.field, problem.message);
   }
 
   async process(input: PieceInput): Promise<ProcessedPiece> {
@@ -226,11 +254,13 @@ export class ProcessorPool {
 
 /**
  * The pool a command of this process runs on (`run`, `replay`), from its
- * configuration: first the threads the process has so far (V8's, libuv's)
- * go below the main thread with the workers (KL_WORKER_NICENESS), before the
- * workers start. Throws ConfigError as the constructor does.
+ * configuration: the PII key is resolved (KL_PII_KEY or Secrets Manager),
+ * then the threads the process has so far (V8's, libuv's) go below the main
+ * thread with the workers (KL_WORKER_NICENESS), before the workers start.
+ * Throws ConfigError as ProcessorPool.start does, or as resolvePiiKey does.
  */
-export function processorPoolFromConfig(config: Config, piiKey: string | undefined): ProcessorPool {
+export async function startProcessorPool(config: Config): Promise<ProcessorPool> {
+  const piiKey = await resolvePiiKey(config);
   lowerBackgroundThreadPriority(config.workerNiceness);
-  return new ProcessorPool({ ...processorOptionsFromConfig(config, piiKey), workers: config.workers, niceness: config.workerNiceness });
+  return ProcessorPool.start({ ...processorOptionsFromConfig(config, piiKey), workers: config.workers, niceness: config.workerNiceness });
 }

@@ -1,7 +1,9 @@
 /**
  * The piscina worker entry (compiled to dist/processors/worker.js). The
- * context (compiled schemas, PII key) is built once per thread, on the first
- * task, from the options the pool passed as workerData.
+ * context (compiled schemas, PII key) is built once per thread, as the
+ * thread starts, from the options the pool passed as workerData: the main
+ * thread never compiles the schemas itself, and learns of a bad schema
+ * folder or a missing PII key from checkContext (ProcessorPool.start).
  */
 import { Piscina, move, transferableSymbol, valueSymbol } from 'piscina';
 import { createProcessorContext, type ProcessorContext } from './context.js';
@@ -9,23 +11,40 @@ import { resultTransferList, unpackChunks, unpackPiece, type PieceReply } from '
 import { processPiece } from './piece.js';
 import { crashHookFor, type ProcessorWorkerData } from './workerData.js';
 import { lowerThreadPriority, THREAD_PRIORITY_SUPPORTED } from './threadPriority.js';
-import { encodeParquet, type ParquetCompression } from '../sinks/parquet/encodeParquet.js';
+import type { ParquetCompression } from '../sinks/parquet/encodeParquet.js';
 import { releaseBuffers } from '../sinks/releaseBuffers.js';
 
-let ctx: ProcessorContext | undefined;
-
-const niceness = (Piscina.workerData as ProcessorWorkerData).niceness;
+const data = Piscina.workerData as ProcessorWorkerData;
 // Elsewhere than Linux the setting does nothing, as its doc line says; on Linux a refusal is worth a line on stderr.
-if (niceness > 0 && THREAD_PRIORITY_SUPPORTED && lowerThreadPriority(niceness) === undefined) {
-  process.emitWarning(`KL_WORKER_NICENESS=${niceness} could not be applied to a worker thread (the system refused to renice it); the workers run at the main thread's priority. Set KL_WORKER_NICENESS=0 to run every thread at one priority without this warning`, 'KinesisLakeWarning');
+if (data.niceness > 0 && THREAD_PRIORITY_SUPPORTED && lowerThreadPriority(data.niceness) === undefined) {
+  process.emitWarning(`KL_WORKER_NICENESS=${data.niceness} could not be applied to a worker thread (the system refused to renice it); the workers run at the main thread's priority. Set KL_WORKER_NICENESS=0 to run every thread at one priority without this warning`, 'KinesisLakeWarning');
+}
+
+// Built now, while the main thread still waits on its start-up calls, not on the first piece.
+let ctx: ProcessorContext | undefined;
+let ctxError: unknown;
+try {
+  ctx = createProcessorContext(data.options, crashHookFor(data.testHooks));
+} catch (err) {
+  ctxError = err;
 }
 
 function context(): ProcessorContext {
-  if (ctx === undefined) {
-    const data = Piscina.workerData as ProcessorWorkerData;
-    ctx = createProcessorContext(data.options, crashHookFor(data.testHooks));
-  }
+  if (ctx === undefined) throw ctxError;
   return ctx;
+}
+
+/** Why this thread's context could not be built (a ConfigError's field and message), or undefined when it was. */
+export interface ContextProblem {
+  field: string | undefined;
+  message: string;
+}
+
+/** The pool's start-up check: errors do not cross threads whole, so the problem comes back as data. */
+export function checkContext(): ContextProblem | undefined {
+  if (ctx !== undefined) return undefined;
+  const field = (ctxError as { field?: unknown } | null)?.field;
+  return { field: typeof field === 'string' ? field : undefined, message: ctxError instanceof Error ? ctxError.message : String(ctxError) };
 }
 
 export default function processTask(task: ArrayBuffer): unknown {
@@ -46,6 +65,8 @@ export interface EncodeCleansedTask {
 
 /** Encodes one event hour of a segment to Parquet, off the main thread. */
 export async function encodeCleansed(task: EncodeCleansedTask): Promise<unknown> {
+  // Loaded on the first segment, not as the thread starts: compiling parquet-wasm is ~40 ms a thread of start-up.
+  const { encodeParquet } = await import('../sinks/parquet/encodeParquet.js');
   const out = await encodeParquet(unpackChunks(task.packed, task.lengths), { compression: task.compression });
   // A whole segment-hour of chunks, done with: freed now, not at this thread's next full collection.
   releaseBuffers([new Uint8Array(task.packed)]);

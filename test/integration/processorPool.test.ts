@@ -2,7 +2,9 @@
  * The pool runs dist/processors/worker.js: `npm test` builds before vitest
  * runs; when running this file alone, `npm run build` first.
  */
-import { existsSync } from 'node:fs';
+import { existsSync, mkdtempSync, rmSync, writeFileSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { ProcessorPool, workerFilename } from '../../src/processors/pool.js';
 import { ConfigError } from '../../src/errors.js';
@@ -165,7 +167,32 @@ describe('ProcessorPool', () => {
     }
   });
 
-  it('fails at construction with a ConfigError when PII fields have no key', () => {
-    expect(() => new ProcessorPool({ ...testOptions({ piiKey: undefined }), workers: 1 })).toThrow(ConfigError);
+  it('fails to start with a ConfigError naming KL_PII_KEY when PII fields have no key', async () => {
+    const err: unknown = await ProcessorPool.start({ ...testOptions({ piiKey: undefined }), workers: 1 }).catch((e: unknown) => e);
+    expect(err).toBeInstanceOf(ConfigError);
+    expect((err as ConfigError).field).toBe('KL_PII_KEY');
+  });
+
+  it('fails to start with a ConfigError naming KL_SCHEMA_DIR when a schema does not compile in the workers', async () => {
+    const dir = mkdtempSync(join(tmpdir(), 'kl-bad-schema-'));
+    try {
+      writeFileSync(join(dir, 'click.schema.json'), JSON.stringify({ type: 'object', properties: { a: { type: 'no-such-type' } } }));
+      const err: unknown = await ProcessorPool.start({ ...testOptions({ schemaDir: dir }), workers: 2 }).catch((e: unknown) => e);
+      expect(err).toBeInstanceOf(ConfigError);
+      expect((err as ConfigError).field).toBe('KL_SCHEMA_DIR');
+      expect((err as ConfigError).message).toMatch(/click\.schema\.json does not compile/);
+    } finally {
+      rmSync(dir, { recursive: true, force: true });
+    }
+  });
+
+  it('starts a pool that processes when the options are good', async () => {
+    const pool = await ProcessorPool.start({ ...testOptions(), workers: 1 });
+    try {
+      const m = mixedPiece();
+      expectMixedPieceResult(await pool.process(m.input), m);
+    } finally {
+      await pool.close();
+    }
   });
 });
