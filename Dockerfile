@@ -14,6 +14,7 @@ COPY package.json package-lock.json ./
 # emulators' native add-ons would need a toolchain the slim image lacks.
 RUN npm ci --ignore-scripts
 COPY tsconfig.json tsconfig.build.json ./
+COPY tools/bundle.mjs ./tools/
 COPY src ./src
 RUN npm run build
 
@@ -45,5 +46,5 @@ USER node
 EXPOSE 9464
 HEALTHCHECK --interval=30s --timeout=5s --start-period=60s --retries=3 \
   CMD ["node", "-e", "fetch('http://127.0.0.1:'+(process.env.KL_METRICS_PORT||9464)+'/healthz').then(r=>process.exit(r.ok?0:1),()=>process.exit(1))"]
-ENTRYPOINT ["/usr/bin/tini", "--", "node", "dist/cli.js"]
+ENTRYPOINT ["/usr/bin/tini", "--", "node", "dist/bin/kinesis-lake.js"]
 CMD ["run"]

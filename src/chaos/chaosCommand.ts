@@ -44,7 +44,8 @@ export interface ChaosOptions {
 }
 
 const TABLE = 'events';
-const CLI = fileURLToPath(new URL('../cli.js', import.meta.url));
+// The bundled CLI, as the image runs it (tools/bundle.mjs), whether this module runs bundled or not.
+const CLI = fileURLToPath(new URL('../../dist/bin/kinesis-lake.js', import.meta.url));
 
 interface FaultEvent {
   at: string;

@@ -1,5 +1,5 @@
 /**
- * The chaos run's worker processes: `node dist/cli.js run`, each with its
+ * The chaos run's worker processes: `node dist/bin/kinesis-lake.js run`, each with its
  * own KL_WORKER_ID and log file (appended across restarts). Faults on one
  * worker are serialized, so a SIGKILL never lands in the middle of a
  * SIGSTOP/SIGCONT pair on the same process.

@@ -18,7 +18,7 @@ const dockerfile = readFileSync(join(REPOSITORY_ROOT, 'Dockerfile'), 'utf8');
 const stages = parseStages(dockerfile);
 const finalStage = stages.at(-1)!;
 const finalInstructions = effectiveInstructions(stages, finalStage);
-const packageJson = JSON.parse(readFileSync(join(REPOSITORY_ROOT, 'package.json'), 'utf8')) as { bin: Record<string, string>; engines: { node: string }; devDependencies: Record<string, string> };
+const packageJson = JSON.parse(readFileSync(join(REPOSITORY_ROOT, 'package.json'), 'utf8')) as { bin: Record<string, string>; engines: { node: string }; devDependencies: Record<string, string>; scripts: Record<string, string> };
 
 function only(instructions: Instruction[], keyword: string): Instruction {
   const found = instructions.filter((i) => i.keyword === keyword);
@@ -51,6 +51,17 @@ describe('Dockerfile', () => {
       expect(built.some((r) => /\bnpm run build\b/.test(r))).toBe(true);
       expect(copy.args).toMatch(/\/dist\b/);
     }
+  });
+
+  it('copies into the build stage the files `npm run build` reads (tsc project, bundler script)', () => {
+    const buildStage = stages.find((s) => runs(effectiveInstructions(stages, s)).some((r) => /\bnpm run build\b/.test(r)));
+    expect(buildStage).toBeDefined();
+    const copied = effectiveInstructions(stages, buildStage!)
+      .filter((i) => i.keyword === 'COPY' && !i.args.includes('--from='))
+      .flatMap((i) => i.args.split(' ').slice(0, -1));
+    const files = [...packageJson.scripts.build!.matchAll(/(?:\bnode|\s-p)\s+(\S+)/g)].map((m) => m[1]!);
+    expect(files).toEqual(expect.arrayContaining(['tsconfig.build.json', 'tools/bundle.mjs']));
+    for (const file of files) expect(copied.some((c) => file === c || file.startsWith(`${c.replace(/\/$/, '')}/`)), `${file} is copied before npm run build`).toBe(true);
   });
 
   it('installs production dependencies only in the final stage', () => {

@@ -1,7 +1,7 @@
 /**
  * Test helpers around the local stack started by globalSetup: SDK clients,
  * fresh resources with random names, and the service run as a real OS
- * process (`node dist/cli.js run`).
+ * process (`node dist/bin/kinesis-lake.js run`, the bundled CLI the image runs).
  */
 import { spawn, type ChildProcess } from 'node:child_process';
 import { mkdtempSync, createWriteStream, readFileSync } from 'node:fs';
@@ -17,7 +17,7 @@ import { S3ObjectStore } from '../../src/sinks/objectStore.js';
 import { DynamoLeaseStore } from '../../src/checkpoint/leaseStore.js';
 
 export const REPO_ROOT = resolve(import.meta.dirname, '../..');
-export const CLI = join(REPO_ROOT, 'dist/cli.js');
+export const CLI = join(REPO_ROOT, 'dist/bin/kinesis-lake.js');
 
 export interface TestClients {
   kinesis: KinesisClient;
