@@ -1,5 +1,5 @@
 /**
- * The real service (`node dist/cli.js run`, its own process) reading a pre-filled
+ * The real service (`node dist/bin/kinesis-lake.js run`, its own process) reading a pre-filled
  * kinesalite stream into the local S3 (moto) until every shard's checkpoint
  * reaches the last record; compared with a bare GetRecords drain of the same
  * stream, measured just before it in the same round.
@@ -54,7 +54,7 @@ import { serviceLog, startServiceProcess, waitForCheckpoints } from './lib/servi
 import { filledStream, startBenchStack, type BenchStack, type FilledStream } from './lib/stack.js';
 
 export const description =
-  '`node dist/cli.js run` as its own process (2 processor threads, raw and cleansed windows of --flush-ms, PII key set), timed from TRIM_HORIZON until every checkpoint reaches the last record (once from spawn, once from its "started" log line), against a bare paced GetRecords drain of the same stream just before it; three rounds, the figures their medians. Target: e2e at least 0.8 x drain. All share the 2 cores with kinesalite, dynalite and moto; the `niced_` figures come from a second service run at a lower CPU priority than the emulators (`nice`), as AWS would not share the service\'s cores. Also the CPU seconds the service, the emulators and this process used (from /proc), and `ratio_bound_by_shared_cpu`: the best ratio that much work allows on this machine\'s cores, were none of them ever idle; and the share of a core kinesalite (one thread) got during the drain and during each service run. The `steady_` figures count both sides after the first tenth of the records has been read (the service from when its /metrics say so to its last checkpoint): without start-up and the first round of reads.';
+  '`node dist/bin/kinesis-lake.js run` as its own process (2 processor threads, raw and cleansed windows of --flush-ms, PII key set), timed from TRIM_HORIZON until every checkpoint reaches the last record (once from spawn, once from its "started" log line), against a bare paced GetRecords drain of the same stream just before it; three rounds, the figures their medians. Target: e2e at least 0.8 x drain. All share the 2 cores with kinesalite, dynalite and moto; the `niced_` figures come from a second service run at a lower CPU priority than the emulators (`nice`), as AWS would not share the service\'s cores. Also the CPU seconds the service, the emulators and this process used (from /proc), and `ratio_bound_by_shared_cpu`: the best ratio that much work allows on this machine\'s cores, were none of them ever idle; and the share of a core kinesalite (one thread) got during the drain and during each service run. The `steady_` figures count both sides after the first tenth of the records has been read (the service from when its /metrics say so to its last checkpoint): without start-up and the first round of reads.';
 
 interface ServiceRun {
   seconds: number;
@@ -100,10 +100,6 @@ async function readProgress(port: number, upTo: number, alive: () => boolean): P
 }
 
 async function timeService(env: BenchStack, filled: FilledStream, flushMs: number, niceness: number, appName: string): Promise<ServiceRun> {
-  const emulators0 = processesCpuSeconds(env.stack.pids);
-  const kinesalite0 = processCpuSeconds(kinesalitePid(env));
-  const bench0 = process.cpuUsage();
-  const started = performance.now();
   const metricsPort = await freePort();
   const service = await startServiceProcess(
     env.clients,
@@ -111,6 +107,11 @@ async function timeService(env: BenchStack, filled: FilledStream, flushMs: numbe
     { KL_APP_NAME: appName, KL_FLUSH_INTERVAL_MS: String(flushMs), KL_CLEANSED_FLUSH_INTERVAL_MS: String(flushMs), KL_METRICS_PORT: String(metricsPort) },
     niceness,
   );
+  // From the spawn, as the drain is timed from its first call: making the run's bucket and queue is the bench's set-up.
+  const started = service.spawnedAtMs;
+  const emulators0 = processesCpuSeconds(env.stack.pids);
+  const kinesalite0 = processCpuSeconds(kinesalitePid(env));
+  const bench0 = process.cpuUsage();
   const alive = () => service.child.exitCode === null;
   try {
     const reading = readProgress(metricsPort, filled.records * WARM_UP_SHARE, alive);

@@ -1,5 +1,5 @@
 /**
- * Runs the real service as its own OS process (`node dist/cli.js run`, as
+ * Runs the real service as its own OS process (`node dist/bin/kinesis-lake.js run`, as
  * in production and the integration tests) against the bench stack, and
  * waits for its checkpoints. A separate process keeps its RSS its own and
  * keeps the bench's TypeScript loader out of its worker threads.
@@ -17,12 +17,15 @@ import type { AwsClients } from '../../src/aws/clients.js';
 import { MALLOC_ENV } from '../../src/config/memoryFit.js';
 import { lakeResources, type FilledStream } from './stack.js';
 
-const CLI = fileURLToPath(new URL('../../dist/cli.js', import.meta.url));
+// The bundled CLI, as the image runs it (tools/bundle.mjs).
+const CLI = fileURLToPath(new URL('../../dist/bin/kinesis-lake.js', import.meta.url));
 
 export interface ServiceProcess {
   child: ChildProcess;
   appName: string;
   logFile: string;
+  /** performance.now() just before the process was spawned: after the bench made the lake's bucket and queue. */
+  spawnedAtMs: number;
   /** The last checkpoint the service logged for each shard ("checkpointed" lines), as they come. */
   loggedCheckpoints: ReadonlyMap<string, string>;
   stop(): Promise<void>;
@@ -45,6 +48,7 @@ export async function startServiceProcess(clients: AwsClients, stream: string, e
   // KL_BENCH_NODE_FLAGS='--trace-opt --trace-deopt': node/V8 flags for the service process (NODE_OPTIONS refuses most V8 flags).
   const flags = process.env.KL_BENCH_NODE_FLAGS ? process.env.KL_BENCH_NODE_FLAGS.split(' ').filter(Boolean) : [];
   const argv = [...flags, ...profile, CLI, 'run'];
+  const spawnedAtMs = performance.now();
   const child = spawn(niceness > 0 ? 'nice' : process.execPath, niceness > 0 ? ['-n', String(niceness), process.execPath, ...argv] : argv, {
     env: {
       ...process.env,
@@ -88,6 +92,7 @@ export async function startServiceProcess(clients: AwsClients, stream: string, e
     child,
     appName,
     logFile,
+    spawnedAtMs,
     loggedCheckpoints,
     async stop() {
       if (child.exitCode === null) child.kill('SIGTERM');
