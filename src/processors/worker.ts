@@ -1,74 +1,24 @@
 /**
- * The piscina worker entry (compiled to dist/processors/worker.js). The
- * context (compiled schemas, PII key) is built once per thread, as the
- * thread starts, from the options the pool passed as workerData: the main
- * thread never compiles the schemas itself, and learns of a bad schema
- * folder or a missing PII key from checkContext (ProcessorPool.start).
+ * The piscina worker entry (compiled to dist/processors/worker.js). It
+ * lowers its thread's priority (KL_WORKER_NICENESS) first, and only then
+ * loads the processing code (workerTasks.ts): loading and compiling that is
+ * most of a thread's start-up, and at the main thread's priority it took
+ * CPU from the main thread's own start-up on a small task.
  */
-import { Piscina, move, transferableSymbol, valueSymbol } from 'piscina';
-import { createProcessorContext, type ProcessorContext } from './context.js';
-import { resultTransferList, unpackChunks, unpackPiece, type PieceReply } from './packing.js';
-import { processPiece } from './piece.js';
-import { crashHookFor, type ProcessorWorkerData } from './workerData.js';
+import { workerData } from 'node:worker_threads';
 import { lowerThreadPriority, THREAD_PRIORITY_SUPPORTED } from './threadPriority.js';
-import type { ParquetCompression } from '../sinks/parquet/encodeParquet.js';
-import { releaseBuffers } from '../sinks/releaseBuffers.js';
+import type { ProcessorWorkerData } from './workerData.js';
 
-const data = Piscina.workerData as ProcessorWorkerData;
+// piscina hands each thread the pool's workerData unchanged (what Piscina.workerData returns).
+const { niceness } = workerData as ProcessorWorkerData;
 // Elsewhere than Linux the setting does nothing, as its doc line says; on Linux a refusal is worth a line on stderr.
-if (data.niceness > 0 && THREAD_PRIORITY_SUPPORTED && lowerThreadPriority(data.niceness) === undefined) {
-  process.emitWarning(`KL_WORKER_NICENESS=${data.niceness} could not be applied to a worker thread (the system refused to renice it); the workers run at the main thread's priority. Set KL_WORKER_NICENESS=0 to run every thread at one priority without this warning`, 'KinesisLakeWarning');
+if (niceness > 0 && THREAD_PRIORITY_SUPPORTED && lowerThreadPriority(niceness) === undefined) {
+  process.emitWarning(`KL_WORKER_NICENESS=${niceness} could not be applied to a worker thread (the system refused to renice it); the workers run at the main thread's priority. Set KL_WORKER_NICENESS=0 to run every thread at one priority without this warning`, 'KinesisLakeWarning');
 }
 
-// Built now, while the main thread still waits on its start-up calls, not on the first piece.
-let ctx: ProcessorContext | undefined;
-let ctxError: unknown;
-try {
-  ctx = createProcessorContext(data.options, crashHookFor(data.testHooks));
-} catch (err) {
-  ctxError = err;
-}
+const tasks = await import('./workerTasks.js');
 
-function context(): ProcessorContext {
-  if (ctx === undefined) throw ctxError;
-  return ctx;
-}
-
-/** Why this thread's context could not be built (a ConfigError's field and message), or undefined when it was. */
-export interface ContextProblem {
-  field: string | undefined;
-  message: string;
-}
-
-/** The pool's start-up check: errors do not cross threads whole, so the problem comes back as data. */
-export function checkContext(): ContextProblem | undefined {
-  if (ctx !== undefined) return undefined;
-  const field = (ctxError as { field?: unknown } | null)?.field;
-  return { field: typeof field === 'string' ? field : undefined, message: ctxError instanceof Error ? ctxError.message : String(ctxError) };
-}
-
-export default function processTask(task: ArrayBuffer): unknown {
-  const piece = processPiece(unpackPiece(task), context());
-  // The result is cloned, except its byte arrays, whose memory moves to the main thread. The piece's own
-  // buffer goes back too, for the next piece: nothing in the result points into it (raw lines, chunks
-  // and envelopes hold copies).
-  const reply: PieceReply = { piece, spare: task };
-  return move({ [transferableSymbol]: [...resultTransferList(piece), task], [valueSymbol]: reply });
-}
-
-export interface EncodeCleansedTask {
-  /** The hour's column chunks, packed (packChunks). */
-  packed: ArrayBuffer;
-  lengths: number[];
-  compression: ParquetCompression;
-}
-
-/** Encodes one event hour of a segment to Parquet, off the main thread. */
-export async function encodeCleansed(task: EncodeCleansedTask): Promise<unknown> {
-  // Loaded on the first segment, not as the thread starts: compiling parquet-wasm is ~40 ms a thread of start-up.
-  const { encodeParquet } = await import('../sinks/parquet/encodeParquet.js');
-  const out = await encodeParquet(unpackChunks(task.packed, task.lengths), { compression: task.compression });
-  // A whole segment-hour of chunks, done with: freed now, not at this thread's next full collection.
-  releaseBuffers([new Uint8Array(task.packed)]);
-  return Piscina.move(out);
-}
+export default tasks.processTask;
+export const encodeCleansed = tasks.encodeCleansed;
+export const checkContext = tasks.checkContext;
+export type { ContextProblem, EncodeCleansedTask } from './workerTasks.js';
