@@ -81,10 +81,20 @@ export async function startService(config: Config, options: StartServiceOptions 
     await options.processorPool?.then((pool) => pool.close()).catch(() => undefined);
     throw new ConfigError('KL_MEMORY_BUDGET_BYTES', memoryProblem);
   }
-  // The worker threads start (and compile the schemas) while the main thread makes the checks below.
+  // The worker threads start (and compile the schemas) while the main thread makes its start-up calls.
   const poolStart = options.processorPool ?? startProcessorPool(config);
-  // Awaited below; until then a failure must not count as unhandled.
+  // Awaited later; until then a failure must not count as unhandled.
   poolStart.catch(() => undefined);
+  try {
+    return await assembleService(config, options, poolStart, startRssBytes);
+  } catch (err) {
+    // Whatever stopped start-up, the threads must not outlive it (in-process callers: tests, the demo).
+    await poolStart.then((pool) => pool.close()).catch(() => undefined);
+    throw err;
+  }
+}
+
+async function assembleService(config: Config, options: StartServiceOptions, poolStart: Promise<ProcessorPool>, startRssBytes: number): Promise<Service> {
   const workerId = await resolveWorkerId(config.workerId);
   const logger = options.logger ?? createLogger({ level: config.logLevel, workerId });
   const workerShare = workerShareWarning(config.memoryBudgetBytes, config.workers);
@@ -120,7 +130,6 @@ export async function startService(config: Config, options: StartServiceOptions 
   } catch (err) {
     checks.abort();
     clients.destroy();
-    await poolStart.then((pool) => pool.close()).catch(() => undefined);
     throw err;
   }
 

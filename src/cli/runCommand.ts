@@ -54,7 +54,7 @@ export async function runCommand(options: { configFile: string | undefined }): P
   process.on('SIGTERM', onSignal);
   process.on('SIGINT', onSignal);
   // The worker threads boot (modules, schemas) on the other cores while this thread loads the service and
-  // its AWS SDK clients: a quarter of a second sooner to the first records than one after the other.
+  // its AWS SDK clients, rather than after (docs/performance.md, End to end, fourteenth session).
   const processorPool = startProcessorPool(config);
   processorPool.catch(() => undefined);
   const { startService } = await import('../service.js');
