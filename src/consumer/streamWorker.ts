@@ -134,10 +134,18 @@ export class StreamWorker<D extends DeadLetter = DeadLetter> {
       }
     });
     const onRetry = (err: unknown, attempt: number): void => this.log.warn({ err: errorMessage(err), attempt }, 'first lease cycle failed; retrying');
-    await retryUntilDone(() => this.syncShards(), { onRetry });
+    let table = await retryUntilDone(() => this.syncShards(), { onRetry });
     // Renewing (and fencing) from the first lease taken: the first take cycle may retry a while after it.
     this.loops = [this.renewLoop()];
-    await retryUntilDone(() => this.takeCycle(), { onRetry });
+    await retryUntilDone(
+      () => {
+        // The table as the sync just left it saves the first cycle a scan; a retry scans afresh.
+        const seen = table;
+        table = undefined;
+        return this.takeCycle(seen);
+      },
+      { onRetry },
+    );
     this.loops.push(this.takeLoop());
     this.started = true;
   }
@@ -271,20 +279,27 @@ export class StreamWorker<D extends DeadLetter = DeadLetter> {
       this.wakeTake = undefined;
       if (this.stopAbort.signal.aborted) break;
       try {
-        if (this.elapsed() - this.lastShardSync >= this.options.shardSyncIntervalMs) await this.syncShards();
-        await this.takeCycle();
+        const table = this.elapsed() - this.lastShardSync >= this.options.shardSyncIntervalMs ? await this.syncShards() : undefined;
+        await this.takeCycle(table);
       } catch (err) {
         this.log.warn({ err: errorMessage(err) }, 'lease cycle failed; will retry');
       }
     }
   }
 
-  /** Creates leases for shards the table does not know yet. */
-  async syncShards(): Promise<void> {
+  /**
+   * Creates leases for shards the table does not know yet. Returns the
+   * table as it then stands (the scan plus the leases created), or
+   * undefined when another worker created one of them first.
+   */
+  async syncShards(): Promise<Lease[] | undefined> {
     const shards = await this.options.kinesis.listShards(this.options.settings.streamName);
     this.shards = new Map(shards.map((s) => [s.shardId, s]));
     this.lastShardSync = this.elapsed();
-    const existing = new Set((await this.options.leases.listLeases()).map((l) => l.leaseKey));
+    const scanned = await this.options.leases.listLeases();
+    const existing = new Set(scanned.map((l) => l.leaseKey));
+    const table = [...scanned];
+    let raced = false;
     const initial = this.options.settings.initialPosition;
     const known = new Set(shards.map((s) => s.shardId));
     const creates: Array<() => Promise<void>> = [];
@@ -314,16 +329,20 @@ export class StreamWorker<D extends DeadLetter = DeadLetter> {
         flushWindowPhaseMs: this.options.staggerFlushWindows ? staggeredPhaseMs(shard.shardId, this.options.settings.cutRules.intervalMs) : 0,
       };
       creates.push(async () => {
-        if (await this.options.leases.createLeaseIfNotExists(lease)) this.log.info({ shardId: shard.shardId, checkpoint, parents }, 'lease created');
+        if (await this.options.leases.createLeaseIfNotExists(lease)) {
+          table.push({ ...lease });
+          this.log.info({ shardId: shard.shardId, checkpoint, parents }, 'lease created');
+        } else raced = true;
       });
     }
     // Each create is conditional on the key alone, so they need no order: one round trip for all, not one per shard.
     await settleAll(creates);
+    return raced ? undefined : table;
   }
 
-  /** One cycle: observe the table, take expired leases (and steal toward balance), start consumers. */
-  async takeCycle(): Promise<void> {
-    const leases = await this.options.leases.listLeases();
+  /** One cycle: observe the table (`seen`: a scan just made), take expired leases (and steal toward balance), start consumers. */
+  async takeCycle(seen?: Lease[]): Promise<void> {
+    const leases = seen ?? (await this.options.leases.listLeases());
     const observed = this.observer.observe(leases);
     const byKey = new Map(leases.map((l) => [l.leaseKey, l]));
     const unowned = observed.filter((o) => o.lease.checkpoint !== SENTINEL.SHARD_END && o.expired).length;

@@ -188,6 +188,32 @@ describe('StreamWorker lease keeping', () => {
     expect(shardIds.map((id) => table.owner(id))).toEqual(shardIds.map(() => 'worker-a'));
   });
 
+  it('scans the lease table once at start-up, and again only when another worker created a lease first', async () => {
+    for (const raced of [false, true]) {
+      const table = new MemoryLeaseTable();
+      let scans = 0;
+      const listLeases = table.listLeases;
+      table.listLeases = () => {
+        scans++;
+        return listLeases();
+      };
+      if (raced) {
+        // Another worker creates shard-2's lease between this one's scan and its create.
+        const create = table.createLeaseIfNotExists;
+        table.createLeaseIfNotExists = (lease) => {
+          if (lease.leaseKey === 'shard-2') table.leases.set('shard-2', leaseOf('shard-2'));
+          return create(lease);
+        };
+      }
+      const worker = workerOn(table, new CountingKinesis(['shard-1', 'shard-2']));
+      workers.push(worker);
+      await worker.start();
+      expect(scans, raced ? 'a lost create: the cycle scans afresh' : 'the cycle takes from the sync\'s scan').toBe(raced ? 2 : 1);
+      expect(worker.heldShardIds().sort()).toEqual(['shard-1', 'shard-2']);
+      await worker.close(500);
+    }
+  });
+
   it('finishes shutdown when a lease write hangs, leaving that lease to expire', async () => {
     const table = new MemoryLeaseTable();
     table.leases.set('shard-1', leaseOf('shard-1'));
