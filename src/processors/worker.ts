@@ -3,7 +3,7 @@
  * lowers its thread's priority (KL_WORKER_NICENESS) first, and only then
  * loads the processing code (workerTasks.ts): loading and compiling that is
  * most of a thread's start-up, and at the main thread's priority it took
- * CPU from the main thread's own start-up on a small task.
+ * CPU from the main thread's own start-up on a container of few cores.
  */
 import { workerData } from 'node:worker_threads';
 import { lowerThreadPriority, THREAD_PRIORITY_SUPPORTED } from './threadPriority.js';
