@@ -7,8 +7,6 @@ import { loadEventSchemas, type EventSchema } from './schemas.js';
 import { PiiTokenizer } from './pii.js';
 import { packageVersion, type ProcessorOptions } from './processorOptions.js';
 
-export type { ProcessorOptions } from './processorOptions.js';
-
 export interface ProcessorContext {
   readonly options: ProcessorOptions;
   readonly schemas: ReadonlyMap<string, EventSchema>;

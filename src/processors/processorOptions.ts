@@ -7,18 +7,13 @@
 import { readFileSync } from 'node:fs';
 import type { Config } from '../config/options.js';
 
-export interface ProcessorOptions {
-  /** Folder of `<event_type>.schema.json` files (KL_SCHEMA_DIR). */
-  schemaDir: string;
-  maxRecordBytes: number;
-  maxJsonDepth: number;
-  maxFutureMs: number;
-  piiFields: string[];
-  /** The resolved key (see resolvePiiKey); required when piiFields is not empty. */
+/** The configuration's processing limits, with the PII key as resolved and the version to stamp. */
+export type ProcessorOptions = Pick<Config, 'schemaDir' | 'maxRecordBytes' | 'maxJsonDepth' | 'maxFutureMs' | 'piiFields'> & {
+  /** The resolved key (see resolvePiiKey), not KL_PII_KEY as configured; required when piiFields is not empty. */
   piiKey: string | undefined;
   /** Stamped on DLQ envelopes; defaults to package.json's version. */
   serviceVersion?: string;
-}
+};
 
 export function processorOptionsFromConfig(config: Config, piiKey: string | undefined): ProcessorOptions {
   return {

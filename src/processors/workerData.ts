@@ -1,4 +1,4 @@
-import type { ProcessorOptions } from './context.js';
+import type { ProcessorOptions } from './processorOptions.js';
 
 /**
  * Test-only fault injection: a worker that sees `marker` in a payload throws

@@ -59,10 +59,12 @@ export interface EncodeCleansedTask {
   compression: ParquetCompression;
 }
 
+// Loaded on the first segment, not as the thread starts: compiling parquet-wasm is ~40 ms a thread of start-up.
+let parquetModule: Promise<typeof import('../sinks/parquet/encodeParquet.js')> | undefined;
+
 /** Encodes one event hour of a segment to Parquet, off the main thread. */
 export async function encodeCleansed(task: EncodeCleansedTask): Promise<unknown> {
-  // Loaded on the first segment, not as the thread starts: compiling parquet-wasm is ~40 ms a thread of start-up.
-  const { encodeParquet } = await import('../sinks/parquet/encodeParquet.js');
+  const { encodeParquet } = await (parquetModule ??= import('../sinks/parquet/encodeParquet.js'));
   const out = await encodeParquet(unpackChunks(task.packed, task.lengths), { compression: task.compression });
   // A whole segment-hour of chunks, done with: freed now, not at this thread's next full collection.
   releaseBuffers([new Uint8Array(task.packed)]);

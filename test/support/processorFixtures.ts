@@ -8,7 +8,7 @@ import type { ColumnChunk } from '../../src/lake/cleansedColumns.js';
 import { chunkValues, decodeColumnChunk } from '../../src/lake/columnChunk.js';
 import { decodeRawLine } from '../../src/sinks/rawLine.js';
 import type { StreamRecord } from '../../src/consumer/records.js';
-import type { ProcessorOptions } from '../../src/processors/context.js';
+import type { ProcessorOptions } from '../../src/processors/processorOptions.js';
 import type { DlqReason } from '../../src/processors/envelope.js';
 import type { PieceInput, ProcessedPiece } from '../../src/processors/piece.js';
 import { DEFAULT_SCHEMA_DIR } from '../../src/processors/schemas.js';
